@@ -42,7 +42,9 @@ class RuleSettings:
         unknown = set(overrides) - set(self.names())
         if unknown:
             raise ValueError(f"unknown rule settings: {', '.join(sorted(unknown))}; known: {', '.join(self.names())}")
-        return replace(self, **overrides)
+        # Keep each setting's type (ints stay ints: they feed integer millisecond arithmetic).
+        typed = {k: type(getattr(self, k))(v) for k, v in overrides.items()}
+        return replace(self, **typed)
 
 
 DEFAULT_SETTINGS = RuleSettings()

@@ -1,0 +1,43 @@
+"""What every CLI module shares: the console, common options, the error shell, the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .codec import InputError, parse_ts
+from .ingest.fixes import FileError
+from .output import Format
+from .store import StoreError
+
+__all__ = ["console", "DbOpt", "DEFAULT_DB", "FormatOpt", "friendly", "now_ms", "ts_opt", "Format"]
+
+console = Console(stderr=True)
+DEFAULT_DB = "sqlite:///tagwatch.db"
+DbOpt = Annotated[str, typer.Option("--db", envvar="TAGWATCH_DB", help="SQLAlchemy URL of the store.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn errors the user can fix into a one-line message and exit code 2."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, StoreError, FileError, LookupError, ValueError, OSError) as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
+    return wrapper
+
+
+def ts_opt(text: Optional[str], what: str, default: Optional[int] = None) -> Optional[int]:
+    return default if text is None else parse_ts(text, what)

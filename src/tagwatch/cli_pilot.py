@@ -1,0 +1,121 @@
+"""``tagwatch simulate | load | demo``: synthetic pilots, bulk loads and the demo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import jsonschema
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from . import service
+from .cli import app, ingest_and_evaluate
+from .cli_common import DEFAULT_DB, DbOpt, console, friendly, now_ms, ts_opt
+from .codec import InputError, enrolment_from_dict, parse_ts
+from .model import iso
+from .schemas import load_schema
+from .store import Store, open_store
+
+
+@app.command()
+@friendly
+def simulate(subjects: Annotated[int, typer.Option(help="Number of subjects.")] = 100,
+             days: Annotated[int, typer.Option(help="Length of the pilot in days.")] = 14,
+             seed: Annotated[int, typer.Option(help="Random seed: same seed, same pilot.")] = 1,
+             out: Annotated[Path, typer.Option(help="Directory to write the pilot to.")] = Path("pilot"),
+             start: Annotated[str, typer.Option(help="First day (local), YYYY-MM-DD.")] = "2026-03-20"):
+    """Write a synthetic pilot (enrolment, fixes, ground truth) in four London boroughs."""
+    from .sim import simulate as run_sim
+    with Progress(console=console) as prog:
+        task = prog.add_task("simulate", total=subjects)
+        summary = run_sim(out, subjects, days, seed, date.fromisoformat(start),
+                          progress=lambda done, total: prog.update(task, completed=done, total=total))
+    console.print(f"wrote {out}: {summary.n_subjects} subjects, {summary.n_fixes} fix rows, "
+                  f"{summary.n_violations} injected violations, {summary.n_noise} noise excursions")
+
+
+def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[service.IngestReport, service.EvalReport]:
+    """Enrol from DIR/enrolment.json, ingest DIR/fixes.csv, evaluate everyone."""
+    directory = Path(directory)
+    path = directory / "enrolment.json"
+    if not path.exists():
+        raise InputError(f"{directory} has no enrolment.json (see docs/formats.md)")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        jsonschema.validate(doc, load_schema("enrolment"))
+    except jsonschema.ValidationError as e:
+        where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise InputError(f"{path}: at {where}: {e.message}") from None
+    rep = service.enrol(store, enrolment_from_dict(doc), now_ms())
+    console.print("enrolled " + ", ".join(f"{k} {v}" for k, v in rep.added.items())
+                  + (" (already there: " + ", ".join(f"{k} {v}" for k, v in rep.skipped.items() if v) + ")"
+                     if any(rep.skipped.values()) else ""))
+    if as_of is None and (directory / "pilot.json").exists():
+        as_of = parse_ts(json.loads((directory / "pilot.json").read_text())["as_of"], "pilot as_of")
+    files = [p for p in (directory / "fixes.csv", directory / "fixes.jsonl") if p.exists()]
+    ing, _ = ingest_and_evaluate(store, files, as_of, evaluate=False)
+    as_of_ms = as_of if as_of is not None else now_ms()
+    with Progress(console=console) as prog:
+        task = prog.add_task("evaluate", total=len(store.subjects()))
+        ev = service.evaluate(store, as_of_ms, now_ms(), on_subject=lambda _s: prog.advance(task))
+    console.print(f"evaluated {ev.subjects} subjects as of {iso(as_of_ms)}: {ev.new} new alerts")
+    return ing, ev
+
+
+@app.command()
+@friendly
+def load(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+         as_of: Annotated[Optional[str], typer.Option(help="Evaluation horizon; default pilot.json's as_of, else now.")] = None,
+         db: DbOpt = DEFAULT_DB):
+    """Bulk-load a pilot directory (the simulator's format, docs/formats.md)."""
+    load_dir(open_store(db), directory, ts_opt(as_of, "--as-of"))
+
+
+@app.command()
+@friendly
+def demo(subjects: int = 100, days: int = 14, seed: int = 1,
+         out: Annotated[Path, typer.Option(help="Working directory (recreated).")] = Path("demo-pilot")):
+    """Simulate a pilot, load it, evaluate it, and score the alerts against the ground truth."""
+    from .sim import score, simulate as run_sim
+    t0 = time.perf_counter()
+    if out.exists():
+        shutil.rmtree(out)
+    with Progress(console=console) as prog:
+        task = prog.add_task("simulate", total=subjects)
+        summary = run_sim(out, subjects, days, seed, progress=lambda d, t: prog.update(task, completed=d, total=t))
+    t_sim = time.perf_counter()
+    store = open_store(f"sqlite:///{out / 'tagwatch.db'}")
+    ing, _ = load_dir(store, out, None)
+    t_load = time.perf_counter()
+    truth = json.loads((out / "truth.json").read_text())
+    alerts = store.alerts()
+    result = score([{"subject_id": a["subject_id"], "kind": a["kind"], "start": iso(a["start_ms"]),
+                     "end": iso(a["end_ms"])} for a in alerts], truth)
+    _print_summary(summary, ing, alerts, result)
+    console.print(f"timings: simulate {t_sim - t0:.1f} s, load+ingest+evaluate {t_load - t_sim:.1f} s; "
+                  f"store {out / 'tagwatch.db'} (try: tagwatch alerts --db sqlite:///{out / 'tagwatch.db'})")
+
+
+def _print_summary(summary, ing, alerts, result) -> None:
+    r = result.to_dict()
+    head = Table(title="Pilot", show_header=False)
+    head.add_row("subjects", str(summary.n_subjects))
+    head.add_row("fixes accepted / duplicates / rejected", f"{ing.accepted} / {ing.duplicates} / {ing.rejected}")
+    head.add_row("alerts", str(len(alerts)))
+    head.add_row("alerts per subject-day", f"{r['alerts_per_subject_day']:.3f}")
+    head.add_row("true violations per subject-day (ground truth)", f"{r['true_violations_per_subject_day']:.3f}")
+    head.add_row("precision / recall (all kinds)", f"{r['precision']:.3f} / {r['recall']:.3f}")
+    head.add_row("noise excursions that raised an alert", f"{r['noise_alerted']} of {summary.n_noise}")
+    console.print(head)
+    kinds = Table(title="Alerts by kind against ground truth")
+    for c in ("kind", "alerts", "true", "precision", "recall"):
+        kinds.add_column(c, justify="right" if c != "kind" else "left")
+    for kind, k in sorted(r["per_kind"].items()):
+        kinds.add_row(kind, str(k["n_alerts"]), str(k["n_true"]), f"{k['precision']:.3f}", f"{k['recall']:.3f}")
+    console.print(kinds)

@@ -1,0 +1,174 @@
+"""Fix files (CSV and JSON Lines) -> validated rows or rejects with a reason.
+
+Columns: ``device_id, ts, lat, lon`` and optional ``accuracy_m, battery_pct, strap,
+received_at``. A row with both ``lat`` and ``lon`` empty is a status report from a tag
+that has no GPS position (it still counts as contact). Each bad row is rejected on its
+own, with a reason code and a message; its neighbours are unaffected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..codec import InputError, parse_ts
+
+__all__ = ["REQUIRED", "OPTIONAL", "FileError", "Reject", "read_records", "validate_record", "FUTURE_TOLERANCE_MS"]
+
+REQUIRED = ("device_id", "ts", "lat", "lon")
+OPTIONAL = ("accuracy_m", "battery_pct", "strap", "received_at")
+FUTURE_TOLERANCE_MS = 5 * 60 * 1000
+
+
+class FileError(ValueError):
+    """The whole file cannot be read (e.g. its header lacks a required column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    line_no: int | None
+    raw: str
+    reason: str  # "code: message"
+
+
+class _Counting(io.TextIOBase):
+    """Counts characters read so a progress bar can follow a large file."""
+
+    def __init__(self, f, on_read: Callable[[int], None] | None):
+        self._f, self._on_read = f, on_read
+
+    def __iter__(self):
+        for line in self._f:
+            if self._on_read:
+                self._on_read(len(line))
+            yield line
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    raise FileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
+
+
+def read_records(path: Path, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """Yield ``(line_no, raw, record, error)`` for each data line of a fix file."""
+    fmt = _format_of(path)
+    with open(path, encoding="utf-8", newline="") as f:
+        lines = _Counting(f, on_read)
+        if fmt == "csv":
+            yield from _csv_records(path, lines)
+        else:
+            yield from _jsonl_records(lines)
+
+
+def _csv_records(path: Path, lines) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    reader = csv.reader(iter(lines))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
+                        f"expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")
+    width = len(header)
+    for row in reader:
+        line_no = reader.line_num
+        raw = ",".join(row)
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != width:
+            yield line_no, raw, None, f"unparsable: {len(row)} fields where the header has {width}"
+            continue
+        yield line_no, raw, dict(zip(header, row)), None
+
+
+def _jsonl_records(lines) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    for line_no, line in enumerate(lines, start=1):
+        raw = line.rstrip("\r\n")
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+        except json.JSONDecodeError as e:
+            yield line_no, raw, None, f"unparsable: not JSON ({e.msg})"
+            continue
+        if not isinstance(rec, dict):
+            yield line_no, raw, None, "unparsable: a line must be a JSON object"
+            continue
+        yield line_no, raw, rec, None
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _number(v: Any, name: str) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {v!r} is not a number") from None
+    if not math.isfinite(x):
+        raise InputError(f"{name} is {v!r}; it must be a finite number")
+    return x
+
+
+def validate_record(rec: dict, now_ms: int, known_devices: set[str]) -> tuple[dict | None, str | None]:
+    """A store row (without x/y) from one record, or ``(None, "code: message")``."""
+    for col in ("device_id", "ts"):
+        if _blank(rec.get(col)):
+            return None, f"missing_field: {col} is empty"
+    device_id = str(rec["device_id"]).strip()
+    try:
+        ts_ms = parse_ts(str(rec["ts"]))
+    except InputError as e:
+        return None, ("naive_timestamp: " if "no UTC offset" in str(e) else "bad_timestamp: ") + str(e)
+    if ts_ms > now_ms + FUTURE_TOLERANCE_MS:
+        return None, "future_timestamp: ts is more than 5 minutes ahead of the server clock"
+    lat, lon = rec.get("lat"), rec.get("lon")
+    if _blank(lat) and _blank(lon):
+        lat = lon = None  # a status report without a position
+    else:
+        try:
+            lat, lon = _number(lat, "lat"), _number(lon, "lon")
+        except InputError as e:
+            return None, f"bad_coordinates: {e}"
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return None, f"bad_coordinates: ({lat}, {lon}) is outside -90..90, -180..180"
+    out = {"device_id": device_id, "ts_ms": ts_ms, "lat": lat, "lon": lon,
+           "accuracy_m": None, "battery_pct": None, "strap": "ok", "received_ms": now_ms}
+    try:
+        if not _blank(rec.get("accuracy_m")) and lat is not None:
+            acc = _number(rec["accuracy_m"], "accuracy_m")
+            if acc < 0:
+                raise InputError(f"accuracy_m {acc} is negative")
+            out["accuracy_m"] = acc
+        if not _blank(rec.get("battery_pct")):
+            bat = _number(rec["battery_pct"], "battery_pct")
+            if not 0 <= bat <= 100:
+                raise InputError(f"battery_pct {bat} is outside 0..100")
+            out["battery_pct"] = bat
+    except InputError as e:
+        return None, f"bad_value: {e}"
+    if not _blank(rec.get("strap")):
+        strap = str(rec["strap"]).strip().lower()
+        if strap not in ("ok", "tamper"):
+            return None, f"bad_value: strap {rec['strap']!r} must be ok or tamper"
+        out["strap"] = strap
+    if not _blank(rec.get("received_at")):
+        try:
+            out["received_ms"] = parse_ts(str(rec["received_at"]), "received_at")
+        except InputError as e:
+            return None, f"bad_timestamp: {e}"
+    if device_id not in known_devices:
+        return None, f"unknown_device: {device_id!r} is not registered (tagwatch devices add)"
+    return out, None

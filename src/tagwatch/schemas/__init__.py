@@ -1,0 +1,14 @@
+"""JSON Schemas of tagwatch's file formats (documented in docs/formats.md)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.resources import files
+
+__all__ = ["load_schema"]
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads(files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))

@@ -1,0 +1,127 @@
+"""Alert records: reconciled with what the rules find, and worked by operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+
+from ..model import AlertStatus, Episode
+from . import schema as s
+
+__all__ = ["AlertRecords", "TRANSITIONS"]
+
+# Which operator actions are allowed from which status.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "acknowledge": {"open": "acknowledged"},
+    "escalate": {"open": "escalated", "acknowledged": "escalated"},
+    "close": {"open": "closed", "acknowledged": "closed", "escalated": "closed"},
+    "note": {},  # allowed in any status, changes nothing
+}
+
+
+class AlertRecords:
+    engine: Any
+
+    def alerts(self, subject_id: str | None = None, kind: str | None = None, status: str | None = None,
+               include_retracted: bool = False) -> list[dict[str, Any]]:
+        a = s.alerts.c
+        q = select(s.alerts).order_by(a.start_ms, a.id)
+        if subject_id:
+            q = q.where(a.subject_id == subject_id)
+        if kind:
+            q = q.where(a.kind == kind)
+        if status:
+            q = q.where(a.status == status)
+        if not include_retracted:
+            q = q.where(a.retracted_ms.is_(None))
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(q).mappings()]
+
+    def alert_scope_start(self, subject_id: str, since_ms: int) -> int:
+        """Move ``since`` back to the start of any live alert still going on at it."""
+        a = s.alerts.c
+        q = select(a.start_ms).where(a.subject_id == subject_id, a.retracted_ms.is_(None),
+                                     a.start_ms < since_ms, or_(a.end_ms.is_(None), a.end_ms >= since_ms))
+        with self.engine.connect() as c:
+            starts = list(c.execute(q).scalars())
+        return min([since_ms, *starts])
+
+    def reconcile_alerts(self, subject_id: str, since_ms: int | None, episodes: list[Episode],
+                         now_ms: int) -> dict[str, int]:
+        """Make the stored alerts of a subject from ``since_ms`` on agree with ``episodes``.
+
+        An episode overlapping a stored alert of the same kind, order version and
+        condition updates it (status and notes stay); others become new alerts; stored
+        alerts no episode supports any more are retracted, not deleted.
+        """
+        a = s.alerts.c
+        q = select(s.alerts).where(a.subject_id == subject_id).order_by(a.start_ms, a.id)
+        if since_ms is not None:
+            q = q.where(a.start_ms >= since_ms)
+        counts = {"new": 0, "updated": 0, "retracted": 0, "unchanged": 0}
+        with self.engine.begin() as c:
+            stored = [dict(r) for r in c.execute(q).mappings()]
+            # Live alerts are matched first, so a retracted one is revived only if needed.
+            stored.sort(key=lambda r: (r["retracted_ms"] is not None, r["start_ms"], r["id"]))
+            used: set[int] = set()
+            for ep in episodes:
+                match = next((r for r in stored if r["id"] not in used and _same(r, ep)), None)
+                if match is None:
+                    c.execute(insert(s.alerts).values(
+                        kind=str(ep.kind), subject_id=subject_id, order_id=ep.order_id, order_version=ep.order_version,
+                        condition_id=ep.condition_id, device_id=ep.device_id, start_ms=ep.start_ms, end_ms=ep.end_ms,
+                        confirmed_ms=ep.confirmed_ms, severity=str(ep.severity), status=str(AlertStatus.OPEN),
+                        created_ms=now_ms, updated_ms=now_ms))
+                    counts["new"] += 1
+                    continue
+                used.add(match["id"])
+                new = dict(start_ms=ep.start_ms, end_ms=ep.end_ms, confirmed_ms=ep.confirmed_ms,
+                           device_id=ep.device_id, retracted_ms=None, retract_reason=None)
+                if all(match[k] == v for k, v in new.items()):
+                    counts["unchanged"] += 1
+                    continue
+                c.execute(update(s.alerts).where(a.id == match["id"]).values(**new, updated_ms=now_ms))
+                counts["updated"] += 1
+            for r in stored:
+                if r["id"] not in used and r["retracted_ms"] is None:
+                    c.execute(update(s.alerts).where(a.id == r["id"]).values(
+                        retracted_ms=now_ms, updated_ms=now_ms,
+                        retract_reason="later data no longer supports this alert"))
+                    counts["retracted"] += 1
+        return counts
+
+    def act_on_alert(self, alert_id: int, action: str, actor: str, note: str, now_ms: int) -> dict[str, Any]:
+        """Acknowledge, escalate, close or annotate an alert; every action is recorded."""
+        if action not in TRANSITIONS:
+            raise ValueError(f"unknown action {action!r}; use one of {', '.join(TRANSITIONS)}")
+        with self.engine.begin() as c:
+            row = c.execute(select(s.alerts).where(s.alerts.c.id == alert_id)).mappings().first()
+            if row is None:
+                raise LookupError(f"no alert {alert_id}")
+            status = row["status"]
+            if action != "note":
+                allowed = TRANSITIONS[action]
+                if status not in allowed:
+                    raise ValueError(f"alert {alert_id} is {status}; cannot {action} it")
+                status = allowed[status]
+                c.execute(update(s.alerts).where(s.alerts.c.id == alert_id).values(status=status, updated_ms=now_ms))
+            c.execute(insert(s.alert_events).values(alert_id=alert_id, ts_ms=now_ms, actor=actor,
+                                                    action=action, note=note))
+            return {**dict(row), "status": status}
+
+    def alert_events(self, alert_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            q = select(s.alert_events).where(s.alert_events.c.alert_id == alert_id).order_by(s.alert_events.c.id)
+            return [dict(r) for r in c.execute(q).mappings()]
+
+
+def _same(row: dict[str, Any], ep: Episode) -> bool:
+    if (row["kind"], row["order_id"], row["order_version"], row["condition_id"]) != (
+        str(ep.kind), ep.order_id, ep.order_version, ep.condition_id
+    ):
+        return False
+    far = 2**62
+    r_end = far if row["end_ms"] is None else row["end_ms"]
+    e_end = far if ep.end_ms is None else ep.end_ms
+    return row["start_ms"] <= e_end and ep.start_ms <= r_end

@@ -1,0 +1,251 @@
+"""The store: one class over SQLAlchemy Core, the same code for SQLite and PostgreSQL.
+
+Use cases (:mod:`tagwatch.service`) call these methods; nothing else writes SQL.
+Every statement is built by SQLAlchemy with bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..codec import conditions_from_json, conditions_to_json
+from ..model import Assignment, Device, Order, OrderType, OrderVersion, RiskLevel, Subject
+from ..rules.track import Track
+from . import schema as s
+from .alerts import AlertRecords
+
+__all__ = ["Store", "StoreError", "open_store"]
+
+
+class StoreError(ValueError):
+    """A request the store cannot honour; the message says what to change."""
+
+
+def open_store(url: str) -> "Store":
+    """Open (and create if needed) the store at a SQLAlchemy URL."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # durable but quick: WAL + synchronous NORMAL
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    store = Store(engine)
+    store.create()
+    return store
+
+
+class Store(AlertRecords):
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- schema and settings ---------------------------------------------------------
+    def create(self) -> None:
+        s.metadata.create_all(self.engine)
+        with self.engine.begin() as c:
+            if c.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version")).first() is None:
+                c.execute(insert(s.meta).values(key="schema_version", value=str(s.SCHEMA_VERSION)))
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(select(s.meta.c.value).where(s.meta.c.key == key)).scalar_one_or_none()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.engine.begin() as c:
+            if c.execute(update(s.meta).where(s.meta.c.key == key).values(value=value)).rowcount == 0:
+                c.execute(insert(s.meta).values(key=key, value=value))
+
+    def _upsert_ignore(self, table):
+        """INSERT that skips rows whose primary key exists (first write wins)."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    # -- subjects, devices, assignments ---------------------------------------------------
+    def add_subject(self, subj: Subject, now_ms: int) -> None:
+        with self.engine.begin() as c:
+            if c.execute(select(s.subjects.c.id).where(s.subjects.c.id == subj.id)).first():
+                raise StoreError(f"subject {subj.id!r} already exists")
+            c.execute(insert(s.subjects).values(id=subj.id, name=subj.name, risk_level=str(subj.risk_level),
+                                                offence=subj.offence, borough=subj.borough, created_ms=now_ms))
+
+    def subjects(self) -> list[Subject]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(s.subjects).order_by(s.subjects.c.id)).mappings()
+            return [Subject(r["id"], r["name"], RiskLevel(r["risk_level"]), r["offence"], r["borough"]) for r in rows]
+
+    def subject_exists(self, subject_id: str) -> bool:
+        with self.engine.connect() as c:
+            return c.execute(select(s.subjects.c.id).where(s.subjects.c.id == subject_id)).first() is not None
+
+    def add_device(self, dev: Device, now_ms: int) -> None:
+        with self.engine.begin() as c:
+            if c.execute(select(s.devices.c.id).where(s.devices.c.id == dev.id)).first():
+                raise StoreError(f"device {dev.id!r} already exists")
+            c.execute(insert(s.devices).values(id=dev.id, kind=dev.kind, model=dev.model, created_ms=now_ms))
+
+    def devices(self) -> list[Device]:
+        with self.engine.connect() as c:
+            return [Device(r.id, r.kind, r.model) for r in c.execute(select(s.devices).order_by(s.devices.c.id))]
+
+    def device_ids(self) -> set[str]:
+        with self.engine.connect() as c:
+            return set(c.execute(select(s.devices.c.id)).scalars())
+
+    def assign(self, device_id: str, subject_id: str, from_ms: int, to_ms: int | None = None) -> None:
+        """Put a device on a subject, ending the subject's and the device's current assignment."""
+        with self.engine.begin() as c:
+            if not c.execute(select(s.devices.c.id).where(s.devices.c.id == device_id)).first():
+                raise StoreError(f"unknown device {device_id!r}; add it first (tagwatch devices add)")
+            if not c.execute(select(s.subjects.c.id).where(s.subjects.c.id == subject_id)).first():
+                raise StoreError(f"unknown subject {subject_id!r}; add it first (tagwatch subjects add)")
+            a = s.assignments.c
+            current = or_(a.subject_id == subject_id, a.device_id == device_id)
+            open_now = and_(current, a.from_ms <= from_ms, or_(a.to_ms.is_(None), a.to_ms > from_ms))
+            c.execute(update(s.assignments).where(open_now).values(to_ms=from_ms))
+            if c.execute(select(a.id).where(current, a.from_ms > from_ms)).first():
+                raise StoreError(f"an assignment of {device_id!r} or {subject_id!r} starts after that time")
+            c.execute(insert(s.assignments).values(device_id=device_id, subject_id=subject_id,
+                                                   from_ms=from_ms, to_ms=to_ms))
+
+    def assignments(self, subject_id: str | None = None) -> list[Assignment]:
+        q = select(s.assignments).order_by(s.assignments.c.subject_id, s.assignments.c.from_ms)
+        if subject_id:
+            q = q.where(s.assignments.c.subject_id == subject_id)
+        with self.engine.connect() as c:
+            return [Assignment(r.device_id, r.subject_id, r.from_ms, r.to_ms) for r in c.execute(q)]
+
+    # -- orders ------------------------------------------------------------------------------
+    def add_order(self, order: Order, now_ms: int) -> None:
+        with self.engine.begin() as c:
+            if c.execute(select(s.orders.c.id).where(s.orders.c.id == order.id)).first():
+                raise StoreError(f"order {order.id!r} already exists")
+            if not c.execute(select(s.subjects.c.id).where(s.subjects.c.id == order.subject_id)).first():
+                raise StoreError(f"unknown subject {order.subject_id!r}")
+            c.execute(insert(s.orders).values(id=order.id, subject_id=order.subject_id, type=str(order.type),
+                                              start_ms=order.start_ms, end_ms=order.end_ms, ended_ms=order.ended_ms,
+                                              end_reason=order.end_reason, created_ms=now_ms))
+            for v in order.versions:
+                self._insert_version(c, v, now_ms)
+
+    @staticmethod
+    def _insert_version(c, v: OrderVersion, now_ms: int) -> None:
+        c.execute(insert(s.order_versions).values(order_id=v.order_id, version=v.version,
+                                                  effective_from_ms=v.effective_from_ms, reason=v.reason,
+                                                  conditions=conditions_to_json(v.conditions), created_ms=now_ms))
+
+    def add_version(self, v: OrderVersion, now_ms: int) -> None:
+        with self.engine.begin() as c:
+            last = c.execute(select(func.max(s.order_versions.c.version), func.max(s.order_versions.c.effective_from_ms))
+                             .where(s.order_versions.c.order_id == v.order_id)).one()
+            if last[0] is None:
+                raise StoreError(f"unknown order {v.order_id!r}")
+            if v.version != last[0] + 1:
+                raise StoreError(f"order {v.order_id!r} is at version {last[0]}; the next is {last[0] + 1}")
+            if v.effective_from_ms <= last[1]:
+                raise StoreError("a variation must take effect after the current version's effective time")
+            self._insert_version(c, v, now_ms)
+
+    def end_order(self, order_id: str, ended_ms: int, reason: str) -> None:
+        with self.engine.begin() as c:
+            n = c.execute(update(s.orders).where(s.orders.c.id == order_id, s.orders.c.ended_ms.is_(None))
+                          .values(ended_ms=ended_ms, end_reason=reason)).rowcount
+            if n == 0:
+                raise StoreError(f"order {order_id!r} does not exist or has already ended")
+
+    def orders(self, subject_id: str | None = None) -> list[Order]:
+        o, v = s.orders, s.order_versions
+        q = select(o).order_by(o.c.subject_id, o.c.start_ms, o.c.id)
+        if subject_id:
+            q = q.where(o.c.subject_id == subject_id)
+        with self.engine.connect() as c:
+            rows = list(c.execute(q).mappings())
+            vq = select(v).order_by(v.c.order_id, v.c.version)
+            if subject_id:
+                vq = vq.where(v.c.order_id.in_([r["id"] for r in rows]))
+            versions: dict[str, list[OrderVersion]] = {}
+            for r in c.execute(vq).mappings():
+                versions.setdefault(r["order_id"], []).append(OrderVersion(
+                    r["order_id"], r["version"], r["effective_from_ms"],
+                    conditions_from_json(r["conditions"]), r["reason"]))
+        return [Order(r["id"], r["subject_id"], OrderType(r["type"]), r["start_ms"], r["end_ms"],
+                      tuple(versions.get(r["id"], ())), r["ended_ms"], r["end_reason"]) for r in rows]
+
+    # -- fixes and rejects -------------------------------------------------------------------
+    def insert_fixes(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert fixes, skipping any (device_id, ts_ms) already stored; returns how many were new."""
+        if not rows:
+            return 0
+        with self.engine.begin() as c:
+            return max(c.execute(self._upsert_ignore(s.fixes), list(rows)).rowcount, 0)
+
+    def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self.engine.begin() as c:
+                c.execute(insert(s.rejects), rows)
+
+    def rejects(self, limit: int | None = None) -> list[dict[str, Any]]:
+        q = select(s.rejects).order_by(s.rejects.c.id)
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(q).mappings()]
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(s.metadata.tables[table])).scalar_one()
+
+    def latest_received_ms(self) -> int | None:
+        with self.engine.connect() as c:
+            return c.execute(select(func.max(s.fixes.c.received_ms))).scalar_one()
+
+    def load_track(self, subject_id: str, from_ms: int | None = None, to_ms: int | None = None) -> Track:
+        """The reports of every device the subject wore, within the assignment periods.
+
+        Reports are selected by their time stamp; arrival times by when they arrived, so
+        a late upload of old fixes still counts as contact at its arrival.
+        """
+        f = s.fixes.c
+        device_ids = tuple(sorted({a.device_id for a in self.assignments(subject_id)}))
+        cols = [f.ts_ms, f.x, f.y, f.accuracy_m, f.battery_pct, f.strap]
+        chunks, received = [], []
+        with self.engine.connect() as c:
+            for a in self.assignments(subject_id):
+                worn = [f.device_id == a.device_id, f.ts_ms >= a.from_ms]
+                if a.to_ms is not None:
+                    worn.append(f.ts_ms < a.to_ms)
+                by_ts = list(worn)
+                if from_ms is not None:
+                    by_ts.append(f.ts_ms >= from_ms)
+                if to_ms is not None:
+                    by_ts.append(f.ts_ms < to_ms)
+                rows = c.execute(select(*cols).where(*by_ts)).all()
+                if rows:
+                    arr = np.array([(r[0], _nan(r[1]), _nan(r[2]), _nan(r[3]), _nan(r[4]), r[5] == "tamper")
+                                    for r in rows], dtype=np.float64)
+                    chunks.append((device_ids.index(a.device_id), arr))
+                by_rx = list(worn)
+                if from_ms is not None:
+                    by_rx.append(f.received_ms >= from_ms)
+                if to_ms is not None:
+                    by_rx.append(f.received_ms < to_ms)
+                received.extend(c.execute(select(f.received_ms).where(*by_rx)).scalars())
+        rx = np.array(received, dtype=np.int64)
+        if not chunks:
+            return Track.from_columns([], [], [], device_ids=device_ids or ("",), received_ms=rx)
+        data = np.concatenate([a for _, a in chunks])
+        dev = np.concatenate([np.full(len(a), i, dtype=np.int32) for i, a in chunks])
+        return Track.from_columns(data[:, 0].astype(np.int64), data[:, 1], data[:, 2], data[:, 3], data[:, 4],
+                                  data[:, 5].astype(bool), dev, device_ids, rx)
+
+
+def _nan(v):
+    return np.nan if v is None else v

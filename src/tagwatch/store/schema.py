@@ -1,0 +1,143 @@
+"""Tables of the store (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+Times are BIGINT epoch milliseconds (UTC): exact, index-friendly, and the same on every
+backend. Fixes keep the WGS84 position as received and the derived BNG metres used by
+the rules, so evaluation never re-projects.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["metadata", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+subjects = Table(
+    "subjects", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("risk_level", String(16), nullable=False),
+    Column("offence", Text, nullable=False, default=""),
+    Column("borough", Text, nullable=False, default=""),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("model", Text, nullable=False, default=""),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+assignments = Table(
+    "assignments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(64), ForeignKey("devices.id"), nullable=False),
+    Column("subject_id", String(64), ForeignKey("subjects.id"), nullable=False),
+    Column("from_ms", BigInteger, nullable=False),
+    Column("to_ms", BigInteger),
+    Index("ix_assignments_device", "device_id", "from_ms"),
+    Index("ix_assignments_subject", "subject_id", "from_ms"),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subject_id", String(64), ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("type", String(16), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger),
+    Column("ended_ms", BigInteger),
+    Column("end_reason", Text, nullable=False, default=""),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# Versions are appended, never updated: a variation is a new row.
+order_versions = Table(
+    "order_versions", metadata,
+    Column("order_id", String(64), ForeignKey("orders.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("effective_from_ms", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("conditions", Text, nullable=False),  # JSON list of conditions
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+fixes = Table(
+    "fixes", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("ts_ms", BigInteger, primary_key=True),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("x", Float),
+    Column("y", Float),
+    Column("accuracy_m", Float),
+    Column("battery_pct", Float),
+    Column("strap", String(8), nullable=False, default="ok"),
+    Column("received_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_fixes_received", fixes.c.device_id, fixes.c.received_ms)
+
+rejects = Table(
+    "rejects", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("line_no", Integer),
+    Column("raw", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject_id", String(64), ForeignKey("subjects.id"), nullable=False),
+    Column("order_id", String(64)),
+    Column("order_version", Integer),
+    Column("condition_id", String(64)),
+    Column("device_id", String(64)),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger),
+    Column("confirmed_ms", BigInteger, nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    # Later data can show an alert was wrong (a late upload fills a gap): it is kept,
+    # marked retracted, never deleted.
+    Column("retracted_ms", BigInteger),
+    Column("retract_reason", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_alerts_subject", "subject_id", "start_ms"),
+)
+
+alert_events = Table(
+    "alert_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False, index=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+)
