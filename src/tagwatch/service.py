@@ -17,6 +17,7 @@ from .codec import Enrolment
 from .geo import to_bng
 from .ingest.fixes import Reject, read_records, validate_record
 from .rules import DEFAULT_SETTINGS, RuleSettings, evaluate_subject
+from .codec import parse_ts
 from .store import Store, StoreError
 
 __all__ = ["IngestReport", "EvalReport", "EnrolReport", "enrol", "ingest_files", "ingest_records",

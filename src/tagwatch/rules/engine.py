@@ -23,6 +23,7 @@ from .zones import ALERT_KIND, condition_runs, condition_windows
 __all__ = ["evaluate_subject", "version_spans"]
 
 _FAR = np.iinfo(np.int64).max // 4
+_DAY = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,8 @@ def evaluate_subject(
         for cond in version.conditions:
             if cond.kind is ConditionKind.TRAIL:
                 continue
-            windows = condition_windows(cond, span.start_ms, span.end_ms)
+            # Windows past the horizon cannot hold data; an open-ended order stops there.
+            windows = condition_windows(cond, span.start_ms, min(span.end_ms, as_of_ms + _DAY))
             runs = condition_runs(cond, track, windows, as_of_ms, settings)
             kind = ALERT_KIND[cond.kind]
             for i in range(len(runs)):

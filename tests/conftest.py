@@ -1,0 +1,92 @@
+"""Shared fixtures: builders for zones, tracks and orders, and a throw-away store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from tagwatch.geo import to_bng, to_wgs84
+from tagwatch.model import Condition, ConditionKind, Order, OrderType, OrderVersion
+from tagwatch.rules import Track
+from tagwatch.store import open_store
+
+HOME = (-0.0200, 51.4500)  # Lewisham
+LONDON = ZoneInfo("Europe/London")
+MIN = 60_000
+
+
+def utc(*args) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
+
+
+def local(*args) -> int:
+    return int(datetime(*args, tzinfo=LONDON).timestamp() * 1000)
+
+
+def offset(dx_m: float, dy_m: float, origin=HOME) -> tuple[float, float]:
+    """lon/lat of a point dx, dy metres (east, north) from ``origin``."""
+    x, y = to_bng(*origin)
+    lon, lat = to_wgs84(x + dx_m, y + dy_m)
+    return float(lon), float(lat)
+
+
+def circle(radius_m: float, dx_m: float = 0, dy_m: float = 0) -> dict:
+    lon, lat = offset(dx_m, dy_m)
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"radius_m": radius_m}}
+
+
+def square(half_m: float, dx_m: float = 0, dy_m: float = 0) -> dict:
+    corners = [offset(dx_m + sx * half_m, dy_m + sy * half_m) for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1))]
+    return {"type": "Polygon", "coordinates": [[list(c) for c in corners]]}
+
+
+def track(points, accuracy_m=10.0, battery=None, tamper=None, received=None, device_ids=("TAG1",)) -> Track:
+    """Track from ``[(ts_ms, dx_m, dy_m), ...]`` relative to HOME (dx None: no position)."""
+    x0, y0 = to_bng(*HOME)
+    ts = np.array([p[0] for p in points], dtype=np.int64)
+    x = np.array([np.nan if p[1] is None else x0 + p[1] for p in points])
+    y = np.array([np.nan if p[2] is None else y0 + p[2] for p in points])
+    acc = np.broadcast_to(np.asarray(accuracy_m, dtype=float), ts.shape).copy()
+    return Track.from_columns(ts, x, y, acc, battery, tamper, None, device_ids, received)
+
+
+def every_minute(start_ms: int, end_ms: int, where) -> list[tuple[int, float | None, float | None]]:
+    """One fix a minute in [start, end); ``where(ts_ms) -> (dx, dy)``."""
+    return [(t, *where(t)) for t in range(start_ms, end_ms, MIN)]
+
+
+def order(conditions, start_ms, end_ms=None, order_id="O1", subject_id="S1", variations=()) -> Order:
+    versions = [OrderVersion(order_id, 1, start_ms, tuple(conditions), "initial")]
+    for i, (eff, conds) in enumerate(variations, start=2):
+        versions.append(OrderVersion(order_id, i, eff, tuple(conds), "variation"))
+    return Order(order_id, subject_id, OrderType.LICENCE, start_ms, end_ms, tuple(versions))
+
+
+def curfew(schedule="daily 19:00-07:00", radius_m=100.0, first_night=None, cid="home") -> Condition:
+    return Condition(cid, ConditionKind.CURFEW, circle(radius_m), schedule, first_night)
+
+
+def exclusion(zone, schedule=None, cid="victim") -> Condition:
+    return Condition(cid, ConditionKind.EXCLUSION, zone, schedule)
+
+
+def attendance(zone, schedule="Tue 10:00-11:00", cid="probation") -> Condition:
+    return Condition(cid, ConditionKind.ATTENDANCE, zone, schedule)
+
+
+@pytest.fixture
+def b():
+    """Builders for scenarios (zones, tracks, orders, times)."""
+    return SimpleNamespace(utc=utc, local=local, offset=offset, circle=circle, square=square, track=track,
+                           every_minute=every_minute, order=order, curfew=curfew, exclusion=exclusion,
+                           attendance=attendance, MIN=MIN, HOME=HOME)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(f"sqlite:///{tmp_path / 'test.db'}")
