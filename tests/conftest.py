@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -87,6 +93,61 @@ def b():
                            attendance=attendance, MIN=MIN, HOME=HOME)
 
 
-@pytest.fixture
-def store(tmp_path):
-    return open_store(f"sqlite:///{tmp_path / 'test.db'}")
+class _Postgres:
+    """A throw-away PostgreSQL server on loopback, from the distribution's binaries."""
+
+    BIN = Path(os.environ.get("TAGWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+    def __init__(self, root: Path):
+        self.root, self.port, self.count = root, _free_port(), 0
+
+    def _as_postgres(self, *cmd):
+        runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*runner, *map(str, cmd)], check=True, capture_output=True)
+
+    def start(self):
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._as_postgres(self.BIN / "initdb", "-D", self.root / "data", "-U", "postgres", "-A", "trust", "--no-sync")
+        self._as_postgres(self.BIN / "pg_ctl", "-D", self.root / "data", "-l", self.root / "log", "-w", "-o",
+                          f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self):
+        self._as_postgres(self.BIN / "pg_ctl", "-D", self.root / "data", "-m", "immediate", "-w", "stop")
+
+    def new_database(self) -> str:
+        import psycopg
+        self.count += 1
+        name = f"t{self.count}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {name}")  # name is ours, not user input
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the session, or a skip that CI turns into a failure."""
+    if not (_Postgres.BIN / "initdb").exists():
+        if os.environ.get("TAGWATCH_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL binaries not found in {_Postgres.BIN} but TAGWATCH_REQUIRE_PG is set")
+        pytest.skip(f"PostgreSQL binaries not found in {_Postgres.BIN}")
+    root = Path(tempfile.mkdtemp(prefix="tagwatch-pg-"))
+    pg = _Postgres(root)
+    pg.start()
+    yield pg
+    pg.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The same store tests on the embedded default and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return open_store(f"sqlite:///{tmp_path / 'test.db'}")
+    return open_store(request.getfixturevalue("postgres").new_database())

@@ -183,8 +183,10 @@ class Store(AlertRecords):
         """Insert fixes, skipping any (device_id, ts_ms) already stored; returns how many were new."""
         if not rows:
             return 0
+        # rowcount is not summed over batched inserts by every driver; RETURNING is exact.
+        stmt = self._upsert_ignore(s.fixes).returning(s.fixes.c.ts_ms)
         with self.engine.begin() as c:
-            return max(c.execute(self._upsert_ignore(s.fixes), list(rows)).rowcount, 0)
+            return len(c.execute(stmt, list(rows)).all())
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)

@@ -1,0 +1,27 @@
+# Two entry points that work on a fresh machine (Python 3.11+ with venv):
+#   make demo   installs tagwatch into .venv and runs the demo
+#   make test   installs the test dependencies into .venv and runs the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+demo: install
+	$(BIN)/tagwatch demo
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) demo-pilot *.egg-info src/*.egg-info .pytest_cache .hypothesis
