@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from .codec import Enrolment
 from .geo import to_bng
+from .ingest.columnar import read_csv_batches
 from .ingest.fixes import Reject, read_records, validate_record
 from .rules import DEFAULT_SETTINGS, RuleSettings, evaluate_subject
 from .codec import parse_ts
@@ -90,10 +92,11 @@ class IngestReport:
 
 
 def ingest_records(store: Store, records: Iterable[tuple[int | None, str, dict | None, str | None]],
-                   source: str, now_ms: int, report: IngestReport | None = None) -> IngestReport:
-    """Validate and store records; rejects are kept with their reason and raw text."""
+                   source: str, now_ms: int, report: IngestReport | None = None,
+                   known: set[str] | None = None) -> IngestReport:
+    """Validate records one by one and store them; rejects keep their reason and raw text."""
     report = report or IngestReport()
-    known = store.device_ids()
+    known = store.device_ids() if known is None else known
     good: list[dict] = []
     bad: list[Reject] = []
     for line_no, raw, rec, error in records:
@@ -104,31 +107,41 @@ def ingest_records(store: Store, records: Iterable[tuple[int | None, str, dict |
         else:
             good.append(row)
         if len(good) >= BATCH:
-            _store_batch(store, good, report)
+            store_fix_columns(store, _columns(good), report)
             good = []
         if len(bad) >= BATCH:
             _store_rejects(store, bad, source, now_ms)
             bad = []
-    _store_batch(store, good, report)
+    store_fix_columns(store, _columns(good), report)
     _store_rejects(store, bad, source, now_ms)
     return report
 
 
-def _store_batch(store: Store, rows: list[dict], report: IngestReport) -> None:
-    if not rows:
+def _columns(rows: list[dict]) -> dict[str, np.ndarray]:
+    nan = float("nan")
+    cols = {k: [r[k] for r in rows] for k in ("device_id", "ts_ms", "strap", "received_ms")}
+    for k in ("lat", "lon", "accuracy_m", "battery_pct"):
+        cols[k] = [nan if r[k] is None else r[k] for r in rows]
+    return {k: np.asarray(v, dtype=object if k in ("device_id", "strap") else None) for k, v in cols.items()}
+
+
+def store_fix_columns(store: Store, cols: dict[str, np.ndarray], report: IngestReport) -> None:
+    """Project positions to BNG metres once, store, and note what evaluation must revisit."""
+    n = len(cols.get("ts_ms", ()))
+    if n == 0:
         return
-    lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in rows])
-    lon = np.array([np.nan if r["lon"] is None else r["lon"] for r in rows])
+    lat, lon = cols["lat"].astype(np.float64), cols["lon"].astype(np.float64)
     x, y = to_bng(lon, lat)
-    for r, xi, yi in zip(rows, x.tolist(), y.tolist()):
-        positioned = r["lat"] is not None
-        r["x"], r["y"] = (xi, yi) if positioned else (None, None)
-        prev = report.touched.get(r["device_id"])
-        if prev is None or r["ts_ms"] < prev:
-            report.touched[r["device_id"]] = r["ts_ms"]
-    new = store.insert_fixes(rows)
+    no_position = np.isnan(lat)  # pyproj maps NaN to inf; keep "no position" as NaN
+    cols = {**cols, "x": np.where(no_position, np.nan, x), "y": np.where(no_position, np.nan, y)}
+    table = pa.table({"d": cols["device_id"].astype(str), "t": cols["ts_ms"].astype(np.int64)})
+    for r in table.group_by("d").aggregate([("t", "min")]).to_pylist():
+        dev, t = r["d"], r["t_min"]
+        prev = report.touched.get(dev)
+        report.touched[dev] = t if prev is None else min(prev, t)
+    new = store.insert_fix_columns(cols)
     report.accepted += new
-    report.duplicates += len(rows) - new
+    report.duplicates += n - new
 
 
 def _store_rejects(store: Store, rejects: list[Reject], source: str, now_ms: int) -> None:
@@ -138,9 +151,16 @@ def _store_rejects(store: Store, rejects: list[Reject], source: str, now_ms: int
 
 def ingest_files(store: Store, paths: Sequence[Path], now_ms: int,
                  on_read: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest CSV (columnar fast path) and JSON Lines files."""
     report = IngestReport()
-    for path in paths:
-        ingest_records(store, read_records(Path(path), on_read), str(path), now_ms, report)
+    known = store.device_ids()
+    for path in map(Path, paths):
+        if path.suffix.lower() == ".csv":
+            for batch in read_csv_batches(path, now_ms, known, on_read):
+                store_fix_columns(store, batch.good, report)
+                ingest_records(store, batch.doubtful, str(path), now_ms, report, known)
+        else:
+            ingest_records(store, read_records(path, on_read), str(path), now_ms, report, known)
     return report
 
 

@@ -20,7 +20,9 @@ from ..rules.track import Track
 from . import schema as s
 from .alerts import AlertRecords
 
-__all__ = ["Store", "StoreError", "open_store"]
+__all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
+
+FIX_COLUMNS = ("device_id", "ts_ms", "lat", "lon", "x", "y", "accuracy_m", "battery_pct", "strap", "received_ms")
 
 
 class StoreError(ValueError):
@@ -179,14 +181,29 @@ class Store(AlertRecords):
                       tuple(versions.get(r["id"], ())), r["ended_ms"], r["end_reason"]) for r in rows]
 
     # -- fixes and rejects -------------------------------------------------------------------
-    def insert_fixes(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert fixes, skipping any (device_id, ts_ms) already stored; returns how many were new."""
-        if not rows:
+    def insert_fix_columns(self, cols: dict[str, np.ndarray]) -> int:
+        """Insert fixes given as columns (``FIX_COLUMNS``; NaN for missing numbers),
+        skipping any (device_id, ts_ms) already stored. Returns how many were new."""
+        n = len(cols["ts_ms"])
+        if n == 0:
             return 0
+        values = [cols[c].tolist() for c in FIX_COLUMNS]
+        if self.engine.dialect.name == "sqlite":
+            # The driver's executemany is several times faster than the generic path;
+            # SQLite binds NaN as NULL. Still one parameterised statement.
+            sql = (f"INSERT OR IGNORE INTO fixes ({', '.join(FIX_COLUMNS)}) "
+                   f"VALUES ({', '.join('?' * len(FIX_COLUMNS))})")
+            with self.engine.begin() as c:
+                raw = c.connection.driver_connection
+                before = raw.total_changes
+                raw.executemany(sql, zip(*values))
+                return raw.total_changes - before
+        rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in zip(FIX_COLUMNS, row)}
+                for row in zip(*values)]
         # rowcount is not summed over batched inserts by every driver; RETURNING is exact.
         stmt = self._upsert_ignore(s.fixes).returning(s.fixes.c.ts_ms)
         with self.engine.begin() as c:
-            return len(c.execute(stmt, list(rows)).all())
+            return len(c.execute(stmt, rows).all())
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
