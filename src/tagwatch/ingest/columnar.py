@@ -8,6 +8,7 @@ usual case, never touch Python per row except to hand the rows to the database.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,7 @@ class CsvBatch:
 
 def _header(path: Path) -> list[str]:
     with open(path, encoding="utf-8", newline="") as f:
-        first = f.readline()
-    header = [h.strip() for h in first.rstrip("\r\n").split(",")]
+        header = [h.strip() for h in next(csv.reader(f), [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
