@@ -19,6 +19,7 @@ from .cli import app, ingest_and_evaluate
 from .cli_common import DEFAULT_DB, DbOpt, console, friendly, now_ms, ts_opt
 from .codec import InputError, enrolment_from_dict, parse_ts
 from .model import iso
+from .rules import NAIVE_SETTINGS
 from .schemas import load_schema
 from .store import Store, open_store
 
@@ -97,12 +98,15 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
     alerts = store.alerts()
     result = score([{"subject_id": a["subject_id"], "kind": a["kind"], "start": iso(a["start_ms"]),
                      "end": iso(a["end_ms"])} for a in alerts], truth)
-    _print_summary(summary, ing, alerts, result)
+    as_of = parse_ts(truth["as_of"], "truth as_of")
+    naive = score([{"subject_id": e.subject_id, "kind": str(e.kind), "start": iso(e.start_ms), "end": iso(e.end_ms)}
+                   for e in service.episodes_with(store, as_of, NAIVE_SETTINGS)], truth)
+    _print_summary(summary, ing, alerts, result, naive)
     console.print(f"timings: simulate {t_sim - t0:.1f} s, load+ingest+evaluate {t_load - t_sim:.1f} s; "
                   f"store {out / 'tagwatch.db'} (try: tagwatch alerts --db sqlite:///{out / 'tagwatch.db'})")
 
 
-def _print_summary(summary, ing, alerts, result) -> None:
+def _print_summary(summary, ing, alerts, result, naive) -> None:
     r = result.to_dict()
     head = Table(title="Pilot", show_header=False)
     head.add_row("subjects", str(summary.n_subjects))
@@ -112,6 +116,9 @@ def _print_summary(summary, ing, alerts, result) -> None:
     head.add_row("true violations per subject-day (ground truth)", f"{r['true_violations_per_subject_day']:.3f}")
     head.add_row("precision / recall (all kinds)", f"{r['precision']:.3f} / {r['recall']:.3f}")
     head.add_row("noise excursions that raised an alert", f"{r['noise_alerted']} of {summary.n_noise}")
+    n = naive.to_dict()
+    head.add_row("naive rules (point in zone, no dwell): alerts per subject-day",
+                 f"{n['alerts_per_subject_day']:.3f} (precision {n['precision']:.3f}, recall {n['recall']:.3f})")
     console.print(head)
     kinds = Table(title="Alerts by kind against ground truth")
     for c in ("kind", "alerts", "true", "precision", "recall"):

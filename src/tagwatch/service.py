@@ -207,6 +207,15 @@ def evaluate(store: Store, as_of_ms: int, now_ms: int, since: dict[str, int] | N
     return report
 
 
+def episodes_with(store: Store, as_of_ms: int, settings: RuleSettings) -> list:
+    """What the rules would find with other settings, without touching stored alerts."""
+    out = []
+    for subj in store.subjects():
+        track = store.load_track(subj.id, None, as_of_ms + 1)
+        out.extend(evaluate_subject(subj.id, store.orders(subj.id), track, as_of_ms, settings))
+    return out
+
+
 def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms: int | None,
                   settings: RuleSettings) -> dict[str, int]:
     orders = store.orders(sid)
@@ -230,4 +239,4 @@ def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms
     return _evaluate_one(store, sid, as_of_ms, now_ms, None, settings)
 
 
-__all__ += ["subjects_touched", "StoreError"]
+__all__ += ["subjects_touched", "episodes_with", "StoreError"]

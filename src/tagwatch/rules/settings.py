@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["RuleSettings", "DEFAULT_SETTINGS"]
+__all__ = ["RuleSettings", "DEFAULT_SETTINGS", "NAIVE_SETTINGS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,8 @@ class RuleSettings:
     """Violating fixes further apart than this do not add up towards the dwell."""
     exit_s: int = 300
     """Hysteresis: a breach goes on until no violating fix has been seen for this long."""
+    accuracy_factor: float = 1.0
+    """The disc judged is this multiple of the reported accuracy (0 judges the point alone)."""
     default_accuracy_m: float = 30.0
     """Accuracy assumed for a fix that reports none (a typical urban GPS figure)."""
     boundary_margin_m: float = 0.0
@@ -48,3 +50,7 @@ class RuleSettings:
 
 
 DEFAULT_SETTINGS = RuleSettings()
+
+# What a straightforward implementation does: each fix judged as a point, no dwell; fixes
+# a minute apart still form one episode. The demo scores it beside the defaults.
+NAIVE_SETTINGS = RuleSettings(dwell_s=0, min_fixes=1, exit_s=60, accuracy_factor=0.0)

@@ -39,7 +39,7 @@ def verdicts(track: Track, rows: np.ndarray, zone: Zone, settings: RuleSettings)
     """
     x, y = track.x[rows], track.y[rows]
     acc = track.accuracy_m[rows]
-    acc = np.where(np.isnan(acc), settings.default_accuracy_m, acc) + settings.boundary_margin_m
+    acc = np.where(np.isnan(acc), settings.default_accuracy_m, acc) * settings.accuracy_factor + settings.boundary_margin_m
     minx, miny, maxx, maxy = zone.bounds
     near = (x >= minx - acc) & (x <= maxx + acc) & (y >= miny - acc) & (y <= maxy + acc)
     has_pos = ~np.isnan(x)
