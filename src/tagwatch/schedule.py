@@ -132,13 +132,25 @@ def schedule_windows(
     end_ms: int,
     first_night_start: str | None = None,
 ) -> list[tuple[int, int]]:
+    """See :func:`_windows`; results are cached (many subjects share a timetable)."""
+    text = schedule if isinstance(schedule, str) else schedule.text
+    return list(_windows(text, start_ms, end_ms, first_night_start))
+
+
+@lru_cache(maxsize=4096)
+def _windows(
+    schedule: str,
+    start_ms: int,
+    end_ms: int,
+    first_night_start: str | None = None,
+) -> tuple[tuple[int, int], ...]:
     """UTC epoch-ms windows ``[start, end)`` of ``schedule`` overlapping ``[start_ms, end_ms)``.
 
     Overlapping or touching windows (from two entries) are merged. ``first_night_start``
     (local ISO datetime) moves the start of the window that contains it to that time and
     drops windows that end before it: the order cannot be broken before it began.
     """
-    sched = parse_schedule(schedule) if isinstance(schedule, str) else schedule
+    sched = parse_schedule(schedule)
     first_day = datetime.fromtimestamp(start_ms / 1000, tz=LONDON).date() - timedelta(days=2)
     last_day = datetime.fromtimestamp(end_ms / 1000, tz=LONDON).date() + timedelta(days=1)
     windows: list[tuple[int, int]] = []
@@ -160,7 +172,7 @@ def schedule_windows(
             merged.append((ws, we))
     if first_night_start:
         merged = _apply_first_night(merged, local_to_ms(first_night_start))
-    return merged
+    return tuple(merged)
 
 
 def _apply_first_night(windows: list[tuple[int, int]], fn: int) -> list[tuple[int, int]]:

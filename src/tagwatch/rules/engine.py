@@ -18,7 +18,7 @@ from ..model import AlertKind, ConditionKind, Episode, Order
 from .health import battery_runs, no_comms_runs, no_fix_runs, tamper_runs
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .track import Track
-from .zones import ALERT_KIND, condition_runs, condition_windows
+from .zones import ALERT_KIND, condition_runs, condition_windows, effective_accuracy, rows_in_windows
 
 __all__ = ["evaluate_subject", "version_spans"]
 
@@ -64,6 +64,7 @@ def evaluate_subject(
     """
     track = track.clipped(as_of_ms)
     spans = version_spans(orders)
+    acc_eff = effective_accuracy(track, settings)
     out: list[Episode] = []
     for span in spans:
         version = next(v for v in span.order.versions if v.version == span.version)
@@ -72,7 +73,7 @@ def evaluate_subject(
                 continue
             # Windows past the horizon cannot hold data; an open-ended order stops there.
             windows = condition_windows(cond, span.start_ms, min(span.end_ms, as_of_ms + _DAY))
-            runs = condition_runs(cond, track, windows, as_of_ms, settings)
+            runs = condition_runs(cond, track, windows, as_of_ms, settings, acc_eff)
             kind = ALERT_KIND[cond.kind]
             for i in range(len(runs)):
                 end = None if runs.open[i] else int(runs.end_ms[i])
@@ -106,22 +107,16 @@ def _health(subject_id, spans, track, as_of_ms, settings, data_from_ms) -> list[
     periods = _monitored(spans)
     if periods.size == 0:
         return []
-    t = track.ts_ms
-    in_period = np.zeros(t.size, dtype=bool)
-    for a, b in periods:
-        in_period |= (t >= a) & (t < b)
-    rows = np.flatnonzero(in_period)
+    rows, _ = rows_in_windows(track.ts_ms, periods)
     rec = track.received_ms
-    rec_in = np.zeros(rec.size, dtype=bool)
-    for a, b in periods:
-        rec_in |= (rec >= a) & (rec < b)
+    rec_rows, _ = rows_in_windows(rec, periods)
     lower = -_FAR if data_from_ms is None else data_from_ms
     anchors = periods[:, 0][(periods[:, 0] >= lower) & (periods[:, 0] <= as_of_ms)]
     found = {
         AlertKind.STRAP_TAMPER: tamper_runs(track, rows),
         AlertKind.LOW_BATTERY: battery_runs(track, rows, settings),
         AlertKind.NO_FIX: no_fix_runs(track, rows, settings, as_of_ms),
-        AlertKind.NO_COMMS: no_comms_runs(rec[rec_in], anchors, settings, as_of_ms),
+        AlertKind.NO_COMMS: no_comms_runs(rec[rec_rows], anchors, settings, as_of_ms),
     }
     out = []
     for kind, (start, end, confirm, is_open) in found.items():

@@ -21,6 +21,9 @@ def _flag_runs(t: np.ndarray, on: np.ndarray, off: np.ndarray) -> Spans:
 
     Reports that are neither keep the previous state (this is the hysteresis band).
     """
+    if not on.any():  # the usual case: nothing to find, skip the passes below
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, np.zeros(0, dtype=bool)
     state = np.where(on, 1, np.where(off, 0, -1))
     known = np.flatnonzero(state >= 0)
     if known.size == 0:
@@ -78,7 +81,8 @@ def no_fix_runs(track: Track, rows: np.ndarray, settings: RuleSettings, as_of_ms
 
 def no_comms_runs(received: np.ndarray, anchors: np.ndarray, settings: RuleSettings, as_of_ms: int) -> Spans:
     """Nothing received for more than ``no_comms_s`` (monitoring starts count as contact)."""
-    times = np.unique(np.r_[received, anchors])
+    # received is sorted; merge the few anchors in (duplicates only make zero-length gaps).
+    times = np.insert(received, np.searchsorted(received, anchors), anchors)
     if times.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z, np.zeros(0, dtype=bool)

@@ -71,6 +71,9 @@ class Track:
 
     def clipped(self, until_ms: int) -> "Track":
         """The track as it was known at ``until_ms``: reports stamped and received by then."""
+        if (not len(self) or self.ts_ms[-1] <= until_ms) and (
+                not self.received_ms.size or self.received_ms[-1] <= until_ms):
+            return self  # nothing to cut: no copies of a year of columns
         keep = self.ts_ms <= until_ms
         return Track(
             self.ts_ms[keep], self.x[keep], self.y[keep], self.accuracy_m[keep],

@@ -18,7 +18,7 @@ from .runs import Runs, find_episodes
 from .settings import RuleSettings
 from .track import Track
 
-__all__ = ["zone_for", "verdicts", "segment_of", "condition_windows", "condition_runs"]
+__all__ = ["zone_for", "verdicts", "effective_accuracy", "rows_in_windows", "condition_windows", "condition_runs"]
 
 
 @lru_cache(maxsize=65536)
@@ -31,20 +31,19 @@ def zone_for(condition: Condition) -> Zone:
     return _zone_cached(json.dumps(condition.zone, sort_keys=True))
 
 
-def verdicts(track: Track, rows: np.ndarray, zone: Zone, settings: RuleSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(inside, outside) for ``rows`` of the track: the whole accuracy disc on one side.
+def verdicts(track: Track, rows, zone: Zone, acc_eff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, outside) for ``rows`` (an index array or a slice) of the track.
 
-    A fix whose disc straddles the boundary, or that has no position, is neither.
+    *Inside*/*outside* means the whole accuracy disc (``acc_eff`` metres) is on that side
+    of the boundary. A fix whose disc straddles it, or that has no position, is neither.
     Fixes far outside the zone's bounding box skip the exact test.
     """
-    x, y = track.x[rows], track.y[rows]
-    acc = track.accuracy_m[rows]
-    acc = np.where(np.isnan(acc), settings.default_accuracy_m, acc) * settings.accuracy_factor + settings.boundary_margin_m
+    x, y, acc = track.x[rows], track.y[rows], acc_eff[rows]
     minx, miny, maxx, maxy = zone.bounds
-    near = (x >= minx - acc) & (x <= maxx + acc) & (y >= miny - acc) & (y <= maxy + acc)
-    has_pos = ~np.isnan(x)
-    inside = np.zeros(rows.size, dtype=bool)
-    outside = has_pos & ~near
+    pad = float(acc.max()) if acc.size else 0.0  # one scalar pad: cheaper than per-fix bounds
+    near = (x >= minx - pad) & (x <= maxx + pad) & (y >= miny - pad) & (y <= maxy + pad)
+    inside = np.zeros(x.size, dtype=bool)
+    outside = ~near & ~np.isnan(x)
     idx = np.flatnonzero(near)
     if idx.size:
         d = zone.signed_distance(x[idx], y[idx])
@@ -53,13 +52,28 @@ def verdicts(track: Track, rows: np.ndarray, zone: Zone, settings: RuleSettings)
     return inside, outside
 
 
-def segment_of(t: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """Index of the ``[start, end)`` window holding each time, or -1."""
-    if windows.size == 0:
-        return np.full(t.size, -1, dtype=np.int64)
-    idx = np.searchsorted(windows[:, 0], t, side="right") - 1
-    ok = (idx >= 0) & (t < windows[np.maximum(idx, 0), 1])
-    return np.where(ok, idx, -1)
+def effective_accuracy(track: Track, settings: RuleSettings) -> np.ndarray:
+    """The disc radius judged for each fix: reported accuracy (or the default), scaled, plus margin."""
+    acc = track.accuracy_m
+    acc = np.where(np.isnan(acc), settings.default_accuracy_m, acc)
+    if settings.accuracy_factor != 1.0:
+        acc = acc * settings.accuracy_factor
+    return acc + settings.boundary_margin_m if settings.boundary_margin_m else acc
+
+
+def rows_in_windows(t: np.ndarray, windows: np.ndarray):
+    """Rows of sorted times ``t`` inside the ``[start, end)`` windows, and each row's window.
+
+    Returns ``(rows, seg)``; ``rows`` is a slice when there is one window (no copy).
+    """
+    lo = np.searchsorted(t, windows[:, 0], side="left")
+    hi = np.searchsorted(t, windows[:, 1], side="left")
+    lengths = hi - lo
+    if len(windows) == 1:
+        return slice(int(lo[0]), int(hi[0])), np.zeros(int(lengths[0]), dtype=np.int64)
+    offsets = np.repeat(lo - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    rows = np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+    return rows, np.repeat(np.arange(len(windows), dtype=np.int64), lengths)
 
 
 def condition_windows(cond: Condition, start_ms: int, end_ms: int) -> np.ndarray:
@@ -81,7 +95,8 @@ ALERT_KIND = {
 
 
 def condition_runs(
-    cond: Condition, track: Track, windows: np.ndarray, as_of_ms: int, settings: RuleSettings
+    cond: Condition, track: Track, windows: np.ndarray, as_of_ms: int, settings: RuleSettings,
+    acc_eff: np.ndarray,
 ) -> Runs:
     """Violation episodes of one zone condition over its windows.
 
@@ -89,22 +104,20 @@ def condition_runs(
     window. Attendance: each window that has ended without confirmed presence is one
     episode covering the window.
     """
-    seg = segment_of(track.ts_ms, windows)
-    rows = np.flatnonzero(seg >= 0)
+    if windows.size == 0:
+        return Runs.empty()
+    rows, s = rows_in_windows(track.ts_ms, windows)
     seg_closed = windows[:, 1] <= as_of_ms
-    inside, outside = verdicts(track, rows, zone_for(cond), settings)
-    t, s = track.ts_ms[rows], seg[rows]
+    inside, outside = verdicts(track, rows, zone_for(cond), acc_eff)
+    t = track.ts_ms[rows]
+    common = dict(min_fixes=settings.min_fixes, dwell_gap_s=settings.dwell_gap_s, exit_s=settings.exit_s)
     if cond.kind is ConditionKind.EXCLUSION:
-        return find_episodes(t, inside, outside, s, seg_closed, dwell_s=settings.dwell_s,
-                             min_fixes=settings.min_fixes, dwell_gap_s=settings.dwell_gap_s,
-                             exit_s=settings.exit_s)
+        return find_episodes(t, inside, outside, s, seg_closed, dwell_s=settings.dwell_s, **common)
     if cond.kind is ConditionKind.CURFEW:
-        return find_episodes(t, outside, inside, s, seg_closed, dwell_s=settings.dwell_s,
-                             min_fixes=settings.min_fixes, dwell_gap_s=settings.dwell_gap_s,
-                             exit_s=settings.exit_s)
+        return find_episodes(t, outside, inside, s, seg_closed, dwell_s=settings.dwell_s, **common)
     if cond.kind is ConditionKind.ATTENDANCE:
         present = find_episodes(t, inside, outside, s, seg_closed, dwell_s=settings.attendance_min_s,
-                                min_fixes=2, dwell_gap_s=settings.dwell_gap_s, exit_s=settings.exit_s)
+                                **{**common, "min_fixes": 2})
         attended = np.zeros(len(windows), dtype=bool)
         attended[present.seg] = True
         missed = np.flatnonzero(seg_closed & ~attended)
