@@ -138,6 +138,19 @@ def simulate_subject(prof, meta, start_ms, end_ms):
         acc[s: s + k] = rng.uniform(15, 40, k)
         noise.append(dict(subject_id=sid, kind="curfew_breach", start=_iso(int(ts[s])),
                           end=_iso(int(ts[s + k - 1]) + MIN), description=f"GPS spike of {r:.0f} m"))
+    # Sustained drift (urban canyon, indoors by a window): 3-6 fixes displaced 100-200 m,
+    # with an honest accuracy that covers the true position. Dwell alone would not stop
+    # these; judging the accuracy disc does.
+    for _ in range(rng.poisson(0.3 * days)):
+        k = int(rng.integers(3, 7))
+        s = _free(busy, rng, k, margin=10)
+        if s is None:
+            continue
+        ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(100, 200)
+        obs[s: s + k] = xy[s: s + k] + r * np.array([np.cos(ang), np.sin(ang)]) + rng.normal(0, 10, (k, 2))
+        acc[s: s + k] = r + rng.uniform(40, 80, k)
+        noise.append(dict(subject_id=sid, kind="curfew_breach", start=_iso(int(ts[s])),
+                          end=_iso(int(ts[s + k - 1]) + MIN), description=f"GPS drift of {r:.0f} m over {k} fixes"))
     home_pos = prof.home
     move = prof.move_ms
 
