@@ -14,16 +14,17 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .codec import Enrolment
+from .codec import Enrolment, parse_ts
 from .geo import to_bng
 from .ingest.columnar import read_csv_batches
 from .ingest.fixes import Reject, read_records, validate_record
+from .model import Episode
 from .rules import DEFAULT_SETTINGS, RuleSettings, evaluate_subject
-from .codec import parse_ts
 from .store import Store, StoreError
 
 __all__ = ["IngestReport", "EvalReport", "EnrolReport", "enrol", "ingest_files", "ingest_records",
-           "evaluate", "get_settings", "set_settings"]
+           "store_fix_columns", "evaluate", "subjects_touched", "episodes_with", "get_settings", "set_settings",
+           "parse_ts", "StoreError"]
 
 DAY_MS = 86_400_000
 BATCH = 20_000
@@ -207,7 +208,7 @@ def evaluate(store: Store, as_of_ms: int, now_ms: int, since: dict[str, int] | N
     return report
 
 
-def episodes_with(store: Store, as_of_ms: int, settings: RuleSettings) -> list:
+def episodes_with(store: Store, as_of_ms: int, settings: RuleSettings) -> list[Episode]:
     """What the rules would find with other settings, without touching stored alerts."""
     out = []
     for subj in store.subjects():
@@ -238,5 +239,3 @@ def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms
     # A run reaching far back: judge the whole history instead.
     return _evaluate_one(store, sid, as_of_ms, now_ms, None, settings)
 
-
-__all__ += ["subjects_touched", "episodes_with", "StoreError"]

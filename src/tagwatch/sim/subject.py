@@ -127,30 +127,25 @@ def simulate_subject(prof, meta, start_ms, end_ms):
     sigma = np.where(indoor, rng.uniform(10, 25, n), rng.uniform(3, 10, n))
     obs = xy + rng.normal(0, 1, (n, 2)) * sigma[:, None]
     acc = np.clip(2 * sigma * rng.uniform(0.8, 1.25, n), 5, 50)
+    def displace(rate, n_fixes, metres, accuracy, what):
+        """Noise that moves a few consecutive fixes away from the true position."""
+        for _ in range(rng.poisson(rate * days)):
+            k = int(rng.integers(*n_fixes))
+            s = _free(busy, rng, k, margin=10)
+            if s is None:
+                continue
+            ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(*metres)
+            obs[s: s + k] = xy[s: s + k] + r * np.array([np.cos(ang), np.sin(ang)]) + rng.normal(0, 10, (k, 2))
+            acc[s: s + k] = accuracy(r, k)
+            noise.append(dict(subject_id=sid, kind="curfew_breach", start=_iso(int(ts[s])),
+                              end=_iso(int(ts[s + k - 1]) + MIN), description=f"GPS {what} of {r:.0f} m over {k} fixes"))
+
     # Multipath spikes: one or two fixes thrown 150-400 m with an understated accuracy.
-    for _ in range(rng.poisson(1.0 * days)):
-        k = int(rng.integers(1, 3))
-        s = _free(busy, rng, k, margin=10)
-        if s is None:
-            continue
-        ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(150, 400)
-        obs[s: s + k] = xy[s: s + k] + r * np.array([np.cos(ang), np.sin(ang)])
-        acc[s: s + k] = rng.uniform(15, 40, k)
-        noise.append(dict(subject_id=sid, kind="curfew_breach", start=_iso(int(ts[s])),
-                          end=_iso(int(ts[s + k - 1]) + MIN), description=f"GPS spike of {r:.0f} m"))
-    # Sustained drift (urban canyon, indoors by a window): 3-6 fixes displaced 100-200 m,
-    # with an honest accuracy that covers the true position. Dwell alone would not stop
-    # these; judging the accuracy disc does.
-    for _ in range(rng.poisson(0.3 * days)):
-        k = int(rng.integers(3, 7))
-        s = _free(busy, rng, k, margin=10)
-        if s is None:
-            continue
-        ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(100, 200)
-        obs[s: s + k] = xy[s: s + k] + r * np.array([np.cos(ang), np.sin(ang)]) + rng.normal(0, 10, (k, 2))
-        acc[s: s + k] = r + rng.uniform(40, 80, k)
-        noise.append(dict(subject_id=sid, kind="curfew_breach", start=_iso(int(ts[s])),
-                          end=_iso(int(ts[s + k - 1]) + MIN), description=f"GPS drift of {r:.0f} m over {k} fixes"))
+    displace(1.0, (1, 3), (150, 400), lambda r, k: rng.uniform(15, 40, k), "spike")
+    # Sustained drift (urban canyon, indoors by a window): 3-6 fixes 100-200 m off, with an
+    # honest accuracy that covers the true position. Dwell alone would not stop these;
+    # judging the accuracy disc does.
+    displace(0.3, (3, 7), (100, 200), lambda r, k: r + rng.uniform(40, 80, k), "drift")
     home_pos = prof.home
     move = prof.move_ms
 
