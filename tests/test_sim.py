@@ -110,3 +110,11 @@ def test_load_rejects_an_invalid_enrolment_with_the_place_of_the_error(tmp_path,
         "devices": [], "assignments": [], "orders": []}))
     result = CliRunner().invoke(app, ["load", str(tmp_path / "p")])
     assert result.exit_code == 2 and "subjects/0/risk_level" in result.output
+
+
+def test_demo_command_end_to_end(tmp_path):
+    result = CliRunner().invoke(app, ["demo", "--subjects", "4", "--days", "3", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    for line in ("precision / recall", "alerts per subject-day", "true violations per subject-day", "naive rules"):
+        assert line in result.output
+    assert (tmp_path / "demo" / "tagwatch.db").exists()
