@@ -3,6 +3,9 @@
 import csv
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -28,9 +31,12 @@ def digest(path):
 
 def test_same_seed_same_pilot_other_seed_other_pilot(pilot, tmp_path):
     out, _ = pilot
-    again = simulate(tmp_path / "again", n_subjects=8, days=10, seed=7)
+    # Another process, with another hash seed: set or dict order must not leak into output.
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from tagwatch.sim import simulate; "
+                    "simulate(Path(sys.argv[1]), n_subjects=8, days=10, seed=7)", str(tmp_path / "again")],
+                   check=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
     for name in ("fixes.csv", "enrolment.json", "truth.json", "pilot.json"):
-        assert digest(out / name) == digest(again.out_dir / name), name
+        assert digest(out / name) == digest(tmp_path / "again" / name), name
     other = simulate(tmp_path / "other", n_subjects=8, days=10, seed=8)
     assert digest(out / "fixes.csv") != digest(other.out_dir / "fixes.csv")
 

@@ -155,7 +155,8 @@ def simulate_subject(prof, meta, start_ms, end_ms):
             h[t >= move] = prof.new_home
         return h
 
-    forgot = {d for d in {datetime.fromtimestamp(t / 1000, UTC).date() for t in ts[::1440].tolist()}
+    # Sorted: iterating a set of dates would follow the per-process hash seed.
+    forgot = {d for d in sorted({datetime.fromtimestamp(t / 1000, UTC).date() for t in ts[::1440].tolist()})
               if rng.random() < 0.06}
     battery = _battery(rng, ts, xy, home_at, forgot, o_start)
     received = ts + rng.integers(5_000, 30_001, n)
