@@ -67,6 +67,9 @@ def test_enrol_ingest_alert_and_work_the_alert(tw, enrolled, b):
     tw("alerts", "escalate", aid, "--by", "op1")
     tw("alerts", "close", aid, "--by", "sup1")
     assert json.loads(tw("alerts", "--format", "json").stdout)[0]["status"] == "closed"
+    history = tw("alerts", "show", aid, "--format", "csv").stdout
+    assert [line.split(",")[1:3] for line in history.strip().splitlines()[-5:]] == [
+        ["actor", "action"], ["op1", "acknowledge"], ["op1", "note"], ["op1", "escalate"], ["sup1", "close"]]
     rejects = tw("rejects", "--format", "csv").stdout
     assert "naive_timestamp" in rejects
 

@@ -169,6 +169,21 @@ def alerts(ctx: typer.Context, subject: Optional[str] = None, kind: Optional[str
     render(rows, ALERT_COLUMNS + (["retracted_ms"] if all_ else []), fmt, f"Alerts ({len(rows)})")
 
 
+@alerts_app.command("show")
+@friendly
+def alerts_show(alert_id: int, fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """One alert with its history of actions (who did what, when)."""
+    store = store_at(db)
+    rows = [r for r in store.alerts(include_retracted=True) if r["id"] == alert_id]
+    if not rows:
+        raise LookupError(f"no alert {alert_id}")
+    alert = {**rows[0], "start": iso(rows[0]["start_ms"]), "end": iso(rows[0]["end_ms"]),
+             "confirmed": iso(rows[0]["confirmed_ms"]), "retracted": iso(rows[0]["retracted_ms"])}
+    render([alert], ALERT_COLUMNS + ["retracted", "retract_reason"], fmt, f"Alert {alert_id}")
+    events = [{**e, "at": iso(e["ts_ms"])} for e in store.alert_events(alert_id)]
+    render(events, ["at", "actor", "action", "note"], fmt, "History")
+
+
 def _act(action: str):
     @friendly
     def command(alert_id: int, note: str = "", by: Annotated[str, typer.Option(help="Who acts.")] = "",
