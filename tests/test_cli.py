@@ -1,6 +1,7 @@
 """The tagwatch command end to end on a real SQLite file, as an operator would use it."""
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -105,3 +106,14 @@ def test_rule_settings_are_kept_in_the_store(tw, enrolled, b):
     assert "1800" in tw("rules", "show").output
     tw("ingest", write_fixes(enrolled / "fixes.csv", b), "--as-of", "2026-03-20T16:00:00Z")
     assert json.loads(tw("alerts", "--format", "json").stdout) == []  # 20 minutes < 30 minute dwell
+
+
+def test_gpx_track_from_a_phone_app(tw, enrolled):
+    gpx = Path(__file__).parent / "data" / "walk.gpx"
+    out = tw("ingest", gpx, "--device", "TAG1", "--as-of", "2026-03-20T12:00:00Z", "--no-evaluate").output
+    assert "accepted 40" in out and "rejected 1" in out and "missing_field: 1" in out
+    tw("evaluate", "--as-of", "2026-03-20T11:40:00Z")
+    breaches = [a for a in json.loads(tw("alerts", "--format", "json").stdout) if a["kind"] == "exclusion_breach"]
+    assert [(a["start"], a["end"]) for a in breaches] == [("2026-03-20T11:10:00Z", "2026-03-20T11:29:00Z")]
+    no_device = tw("ingest", gpx, ok=False)
+    assert no_device.exit_code == 2 and "--device" in no_device.output

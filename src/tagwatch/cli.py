@@ -98,11 +98,12 @@ def _progress() -> Progress:
                     console=console, transient=False)
 
 
-def ingest_and_evaluate(store: Store, files: list[Path], as_of: Optional[int], evaluate: bool = True):
+def ingest_and_evaluate(store: Store, files: list[Path], as_of: Optional[int], evaluate: bool = True,
+                        device: Optional[str] = None):
     now = now_ms()
     with _progress() as prog:
         task = prog.add_task("ingest", total=sum(Path(f).stat().st_size for f in files))
-        rep = service.ingest_files(store, files, now, on_read=lambda n: prog.advance(task, n))
+        rep = service.ingest_files(store, files, now, on_read=lambda n: prog.advance(task, n), device_id=device)
     console.print(f"accepted [bold]{rep.accepted}[/bold], duplicates {rep.duplicates}, rejected {rep.rejected}"
                   + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(rep.reasons.items()))}; see tagwatch rejects)"
                      if rep.rejected else ""))
@@ -123,9 +124,10 @@ def ingest_and_evaluate(store: Store, files: list[Path], as_of: Optional[int], e
 def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
            as_of: Annotated[Optional[str], typer.Option(help="Evaluation horizon; default now.")] = None,
            evaluate: Annotated[bool, typer.Option(help="Re-evaluate the subjects the new fixes touch.")] = True,
+           device: Annotated[Optional[str], typer.Option(help="Device id for GPX files (GPX carries none).")] = None,
            db: DbOpt = DEFAULT_DB):
-    """Ingest fix files (CSV or JSON Lines); re-ingesting changes nothing."""
-    ingest_and_evaluate(store_at(db), files, ts_opt(as_of, "--as-of"), evaluate)
+    """Ingest fix files (CSV, JSON Lines, or GPX with --device); re-ingesting changes nothing."""
+    ingest_and_evaluate(store_at(db), files, ts_opt(as_of, "--as-of"), evaluate, device)
 
 
 @app.command("evaluate")

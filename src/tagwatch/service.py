@@ -18,6 +18,7 @@ from .codec import Enrolment, parse_ts
 from .geo import to_bng
 from .ingest.columnar import read_csv_batches
 from .ingest.fixes import Reject, read_records, validate_record
+from .ingest.gpx import read_gpx_records
 from .model import Episode
 from .rules import DEFAULT_SETTINGS, RuleSettings, evaluate_subject
 from .store import Store, StoreError
@@ -151,8 +152,8 @@ def _store_rejects(store: Store, rejects: list[Reject], source: str, now_ms: int
 
 
 def ingest_files(store: Store, paths: Sequence[Path], now_ms: int,
-                 on_read: Callable[[int], None] | None = None) -> IngestReport:
-    """Ingest CSV (columnar fast path) and JSON Lines files."""
+                 on_read: Callable[[int], None] | None = None, device_id: str | None = None) -> IngestReport:
+    """Ingest CSV (columnar fast path), JSON Lines and GPX files (GPX needs ``device_id``)."""
     report = IngestReport()
     known = store.device_ids()
     for path in map(Path, paths):
@@ -160,6 +161,10 @@ def ingest_files(store: Store, paths: Sequence[Path], now_ms: int,
             for batch in read_csv_batches(path, now_ms, known, on_read):
                 store_fix_columns(store, batch.good, report)
                 ingest_records(store, batch.doubtful, str(path), now_ms, report, known)
+        elif path.suffix.lower() == ".gpx":
+            ingest_records(store, read_gpx_records(path, device_id), str(path), now_ms, report, known)
+            if on_read:
+                on_read(path.stat().st_size)
         else:
             ingest_records(store, read_records(path, on_read), str(path), now_ms, report, known)
     return report

@@ -56,7 +56,7 @@ def _format_of(path: Path) -> str:
         return "jsonl"
     if suffix == ".csv":
         return "csv"
-    raise FileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
+    raise FileError(f"{path}: unknown file type {suffix!r}; use .csv, .jsonl or .gpx")
 
 
 def read_records(path: Path, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, str, dict | None, str | None]]:
