@@ -42,7 +42,7 @@ class Runs:
         return len(self.start_ms)
 
     @staticmethod
-    def empty() -> "Runs":
+    def empty() -> Runs:
         z = np.zeros(0, dtype=np.int64)
         return Runs(z, z, z, z, np.zeros(0, dtype=bool))
 

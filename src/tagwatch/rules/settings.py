@@ -40,7 +40,7 @@ class RuleSettings:
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
 
-    def with_overrides(self, **overrides: float) -> "RuleSettings":
+    def with_overrides(self, **overrides: float) -> RuleSettings:
         unknown = set(overrides) - set(self.names())
         if unknown:
             raise ValueError(f"unknown rule settings: {', '.join(sorted(unknown))}; known: {', '.join(self.names())}")

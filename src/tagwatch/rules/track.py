@@ -46,7 +46,7 @@ class Track:
         device=None,
         device_ids=("",),
         received_ms=None,
-    ) -> "Track":
+    ) -> Track:
         """Build a track from unsorted columns (sorting by time, deduplicating nothing)."""
         ts = np.asarray(ts_ms, dtype=np.int64)
         n = ts.size
@@ -69,7 +69,7 @@ class Track:
             received_ms=np.sort(rec),
         )
 
-    def clipped(self, until_ms: int) -> "Track":
+    def clipped(self, until_ms: int) -> Track:
         """The track as it was known at ``until_ms``: reports stamped and received by then."""
         if (not len(self) or self.ts_ms[-1] <= until_ms) and (
                 not self.received_ms.size or self.received_ms[-1] <= until_ms):

@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from ..geo import to_wgs84, zone_from_geojson
 from ..schedule import schedule_windows
-from .generate import _conditions, _free, _iso, _rasterize, _runs, OFFENCES
+from .profile import OFFENCES, conditions_of
+from .timeline import free_slot, rasterize, runs, to_iso
 from .plan import MIN, local_ms, plan_days
 
 __all__ = ["simulate_subject"]
@@ -20,9 +21,9 @@ DAY = 86_400_000
 def _versions(prof, meta, end_ms):
     """[(version, from_ms, to_ms, conditions)] of the subject's order."""
     v = meta["variation"]
-    spans = [(1, meta["o_start"], v[0] if v else end_ms, _conditions(prof, meta, meta["o_start"], False))]
+    spans = [(1, meta["o_start"], v[0] if v else end_ms, conditions_of(prof, meta, meta["o_start"], False))]
     if v:
-        spans.append((2, v[0], end_ms, _conditions(prof, meta, v[0], True)))
+        spans.append((2, v[0], end_ms, conditions_of(prof, meta, v[0], True)))
     return spans
 
 
@@ -41,11 +42,11 @@ def _movement_truth(spans, ts, xy, sid, oid):
             for ws, we in wins:
                 in_win |= (ts >= max(ws, a)) & (ts < min(we, b))
             if c["kind"] == "exclusion":
-                runs = _runs((d < 0) & in_win & in_span, 3)
-                out += [("exclusion_breach", c["id"], ts[s], ts[e - 1] + MIN, "inside the exclusion zone") for s, e in runs]
+                found = runs((d < 0) & in_win & in_span, 3)
+                out += [("exclusion_breach", c["id"], ts[s], ts[e - 1] + MIN, "inside the exclusion zone") for s, e in found]
             elif c["kind"] == "curfew":
-                runs = _runs((d > 0) & in_win & in_span, 5)
-                out += [("curfew_breach", c["id"], ts[s], ts[e - 1] + MIN, "away from the curfew address") for s, e in runs]
+                found = runs((d > 0) & in_win & in_span, 5)
+                out += [("curfew_breach", c["id"], ts[s], ts[e - 1] + MIN, "away from the curfew address") for s, e in found]
             elif c["kind"] == "attendance":
                 for ws, we in wins:
                     if ws < a or we > b:
@@ -53,7 +54,7 @@ def _movement_truth(spans, ts, xy, sid, oid):
                     present = int(((d < 0) & (ts >= ws) & (ts < we)).sum())
                     if present < 15:
                         out.append(("attendance_missed", c["id"], ws, we, "did not attend"))
-    return [dict(subject_id=sid, kind=k, condition_id=cid, order_id=oid, start=_iso(int(s)), end=_iso(int(e)),
+    return [dict(subject_id=sid, kind=k, condition_id=cid, order_id=oid, start=to_iso(int(s)), end=to_iso(int(e)),
                  description=desc) for k, cid, s, e, desc in out]
 
 
@@ -95,11 +96,11 @@ def simulate_subject(prof, meta, start_ms, end_ms):
     oid, o_start = f"O{i + 1:04d}", meta["o_start"]
     segs = plan_days(prof, rng, o_start, end_ms)
     ts = np.arange(o_start, end_ms, MIN, dtype=np.int64)
-    xy, indoor = _rasterize(segs, ts)
+    xy, indoor = rasterize(segs, ts)
     n, days = ts.size, ts.size / 1440
     spans = _versions(prof, meta, end_ms)
     violations = _movement_truth(spans, ts, xy, sid, oid)
-    noise = [dict(subject_id=sid, kind=k, start=_iso(s), end=_iso(e), description=d) for k, s, e, d in prof.noise]
+    noise = [dict(subject_id=sid, kind=k, start=to_iso(s), end=to_iso(e), description=d) for k, s, e, d in prof.noise]
     busy = np.zeros(n, dtype=bool)
     for v in violations + noise:
         a, b = (np.searchsorted(ts, int(datetime.fromisoformat(v[k]).timestamp() * 1000)) for k in ("start", "end"))
@@ -109,10 +110,10 @@ def simulate_subject(prof, meta, start_ms, end_ms):
         found = []
         for _ in range(rng.poisson(rate * days)):
             length = int(rng.integers(lo, hi + 1))
-            s = _free(busy, rng, length)
+            s = free_slot(busy, rng, length)
             if s is not None:
                 found.append((s, s + length))
-                entry = dict(subject_id=sid, kind=kind, start=_iso(int(ts[s])), end=_iso(int(ts[s + length - 1]) + MIN),
+                entry = dict(subject_id=sid, kind=kind, start=to_iso(int(ts[s])), end=to_iso(int(ts[s + length - 1]) + MIN),
                              description=desc)
                 (violations if truth else noise).append({**entry, "condition_id": None, "order_id": oid} if truth else entry)
         return found
@@ -131,14 +132,14 @@ def simulate_subject(prof, meta, start_ms, end_ms):
         """Noise that moves a few consecutive fixes away from the true position."""
         for _ in range(rng.poisson(rate * days)):
             k = int(rng.integers(*n_fixes))
-            s = _free(busy, rng, k, margin=10)
+            s = free_slot(busy, rng, k, margin=10)
             if s is None:
                 continue
             ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(*metres)
             obs[s: s + k] = xy[s: s + k] + r * np.array([np.cos(ang), np.sin(ang)]) + rng.normal(0, 10, (k, 2))
             acc[s: s + k] = accuracy(r, k)
-            noise.append(dict(subject_id=sid, kind="curfew_breach", start=_iso(int(ts[s])),
-                              end=_iso(int(ts[s + k - 1]) + MIN), description=f"GPS {what} of {r:.0f} m over {k} fixes"))
+            noise.append(dict(subject_id=sid, kind="curfew_breach", start=to_iso(int(ts[s])),
+                              end=to_iso(int(ts[s + k - 1]) + MIN), description=f"GPS {what} of {r:.0f} m over {k} fixes"))
 
     # Multipath spikes: one or two fixes thrown 150-400 m with an understated accuracy.
     displace(1.0, (1, 3), (150, 400), lambda r, k: rng.uniform(15, 40, k), "spike")
@@ -173,17 +174,17 @@ def simulate_subject(prof, meta, start_ms, end_ms):
         keep[a:b] = False
     for a, b in _low_battery_truth(ts[keep], battery[keep]):
         violations.append(dict(subject_id=sid, kind="low_battery", condition_id=None, order_id=oid,
-                               start=_iso(a), end=_iso(b), description="battery below 20 %"))
+                               start=to_iso(a), end=to_iso(b), description="battery below 20 %"))
     # Devices: a few tags are swapped mid-pilot.
     dev = np.full(n, f"TAG{i + 1:05d}", dtype=object)
     devices = [f"TAG{i + 1:05d}"]
-    assignments = [{"device_id": devices[0], "subject_id": sid, "from": _iso(o_start), "to": None}]
+    assignments = [{"device_id": devices[0], "subject_id": sid, "from": to_iso(o_start), "to": None}]
     if rng.random() < 0.03 and n > 4 * 1440:
         swap = int(ts[int(rng.integers(2 * 1440, n - 2 * 1440))])
         devices.append(f"TAG{i + 1:05d}B")
         dev[ts >= swap] = devices[1]
-        assignments[0]["to"] = _iso(swap)
-        assignments.append({"device_id": devices[1], "subject_id": sid, "from": _iso(swap), "to": None})
+        assignments[0]["to"] = to_iso(swap)
+        assignments.append({"device_id": devices[1], "subject_id": sid, "from": to_iso(swap), "to": None})
     lon, lat = to_wgs84(obs[:, 0], obs[:, 1])
     table = pa.table({
         "device_id": pa.array(dev[keep], pa.string()),
@@ -202,8 +203,8 @@ def simulate_subject(prof, meta, start_ms, end_ms):
         "devices": [{"id": d, "kind": "gps", "model": "sim-gps-1"} for d in devices],
         "assignments": assignments,
         "orders": [{"id": oid, "subject_id": sid, "type": ["licence", "community", "bail"][int(rng.choice(3, p=[0.5, 0.35, 0.15]))],
-                    "start": _iso(o_start), "end": _iso(end_ms),
-                    "versions": [{"effective_from": _iso(a), "reason": "initial order" if v == 1 else f"variation: {meta['variation'][1]}",
+                    "start": to_iso(o_start), "end": to_iso(end_ms),
+                    "versions": [{"effective_from": to_iso(a), "reason": "initial order" if v == 1 else f"variation: {meta['variation'][1]}",
                                   "conditions": conds} for v, a, b, conds in spans]}],
         "violations": violations,
         "noise": noise,

@@ -6,8 +6,7 @@ Every statement is built by SQLAlchemy with bound parameters.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ class StoreError(ValueError):
     """A request the store cannot honour; the message says what to change."""
 
 
-def open_store(url: str) -> "Store":
+def open_store(url: str) -> Store:
     """Open (and create if needed) the store at a SQLAlchemy URL."""
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
