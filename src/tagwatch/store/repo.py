@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, case, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..codec import conditions_from_json, conditions_to_json
@@ -228,35 +228,34 @@ class Store(AlertRecords):
     def load_track(self, subject_id: str, from_ms: int | None = None, to_ms: int | None = None) -> Track:
         """The reports of every device the subject wore, within the assignment periods.
 
-        Reports are selected by their time stamp; arrival times by when they arrived, so
-        a late upload of old fixes still counts as contact at its arrival.
+        Reports are selected by their time stamp in ``[from_ms, to_ms)``; arrival times by
+        when they arrived in that range, so a late upload of old fixes still counts as
+        contact at its arrival. One query per assignment serves both.
         """
         f = s.fixes.c
-        device_ids = tuple(sorted({a.device_id for a in self.assignments(subject_id)}))
-        cols = [f.ts_ms, f.x, f.y, f.accuracy_m, f.battery_pct, f.strap]
+        assignments = self.assignments(subject_id)
+        device_ids = tuple(sorted({a.device_id for a in assignments}))
+        tamper = case((f.strap == "tamper", 1), else_=0)
+        cols = [f.ts_ms, f.x, f.y, f.accuracy_m, f.battery_pct, tamper, f.received_ms]
         chunks, received = [], []
         with self.engine.connect() as c:
-            for a in self.assignments(subject_id):
-                worn = [f.device_id == a.device_id, f.ts_ms >= a.from_ms]
+            for a in assignments:
+                where = [f.device_id == a.device_id, f.ts_ms >= a.from_ms]
                 if a.to_ms is not None:
-                    worn.append(f.ts_ms < a.to_ms)
-                by_ts = list(worn)
+                    where.append(f.ts_ms < a.to_ms)
                 if from_ms is not None:
-                    by_ts.append(f.ts_ms >= from_ms)
-                if to_ms is not None:
-                    by_ts.append(f.ts_ms < to_ms)
-                rows = c.execute(select(*cols).where(*by_ts)).all()
-                if rows:
-                    arr = np.array([(r[0], _nan(r[1]), _nan(r[2]), _nan(r[3]), _nan(r[4]), r[5] == "tamper")
-                                    for r in rows], dtype=np.float64)
-                    chunks.append((device_ids.index(a.device_id), arr))
-                by_rx = list(worn)
-                if from_ms is not None:
-                    by_rx.append(f.received_ms >= from_ms)
-                if to_ms is not None:
-                    by_rx.append(f.received_ms < to_ms)
-                received.extend(c.execute(select(f.received_ms).where(*by_rx)).scalars())
-        rx = np.array(received, dtype=np.int64)
+                    where.append(or_(f.ts_ms >= from_ms, f.received_ms >= from_ms))
+                rows = c.execute(select(*cols).where(*where)).all()
+                if not rows:
+                    continue
+                # numpy turns NULL (None) into NaN; plain tuples convert fastest
+                arr = np.array([tuple(r) for r in rows], dtype=np.float64)
+                ts, rx = arr[:, 0], arr[:, 6]
+                by_ts = _within(ts, from_ms, to_ms)
+                chunks.append((device_ids.index(a.device_id), arr[by_ts]))
+                received.append(rx[_within(rx, from_ms, to_ms)])
+        rx = np.concatenate(received).astype(np.int64) if received else np.zeros(0, dtype=np.int64)
+        chunks = [(i, a) for i, a in chunks if len(a)]
         if not chunks:
             return Track.from_columns([], [], [], device_ids=device_ids or ("",), received_ms=rx)
         data = np.concatenate([a for _, a in chunks])
@@ -265,5 +264,10 @@ class Store(AlertRecords):
                                   data[:, 5].astype(bool), dev, device_ids, rx)
 
 
-def _nan(v):
-    return np.nan if v is None else v
+def _within(t: np.ndarray, lo: int | None, hi: int | None) -> np.ndarray:
+    keep = np.ones(t.size, dtype=bool)
+    if lo is not None:
+        keep &= t >= lo
+    if hi is not None:
+        keep &= t < hi
+    return keep
