@@ -1,0 +1,103 @@
+"""Exactness of track-to-crime matching against a brute-force oracle (dense sampling)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagwatch.correlate import CrimeSite, MatchParams, match_track
+from tagwatch.correlate.match import Evidence
+
+S = 1000
+
+
+def track(points):
+    ts = np.array([p[0] for p in points], dtype=np.int64)
+    return ts, np.array([p[1] for p in points], float), np.array([p[2] for p in points], float)
+
+
+def oracle(ts, x, y, crime, p):
+    """Sample the path every second (and at every fix) inside the window."""
+    w0, w1 = crime.from_ms - p.buffer_s * S, crime.to_ms + p.buffer_s * S
+    r = p.radius_m + crime.location_accuracy_m
+    grid = np.unique(np.r_[np.arange(np.ceil(w0 / S) * S, w1 + 1, S), ts[(ts >= w0) & (ts <= w1)], w0, w1])
+    grid = grid[(grid >= w0) & (grid <= w1)]
+    times, dists = [], []
+    for g in grid:
+        k = np.searchsorted(ts, g, side="right") - 1
+        if k >= 0 and ts[k] == g:
+            px, py = x[k], y[k]
+        elif 0 <= k < ts.size - 1 and ts[k + 1] - ts[k] <= p.max_gap_s * S:
+            f = (g - ts[k]) / (ts[k + 1] - ts[k])
+            px, py = x[k] + f * (x[k + 1] - x[k]), y[k] + f * (y[k + 1] - y[k])
+        else:
+            continue
+        times.append(g)
+        dists.append(np.hypot(px - crime.x, py - crime.y))
+    times, dists = np.array(times), np.array(dists)
+    fix_hit = bool((((ts >= w0) & (ts <= w1)) & (np.hypot(x - crime.x, y - crime.y) <= r)).any())
+    return times, dists, r, fix_hit
+
+
+points = st.lists(st.tuples(st.integers(0, 7200), st.floats(-800, 800), st.floats(-800, 800)),
+                  min_size=1, max_size=8, unique_by=lambda p: p[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pts=points, cx=st.floats(-500, 500), cy=st.floats(-500, 500), start=st.integers(0, 7200),
+       length=st.sampled_from([0, 0, 60, 600, 1800]), buffer_s=st.sampled_from([0, 60, 900]),
+       loc_acc=st.sampled_from([0.0, 50.0]))
+def test_matches_agree_with_a_brute_force_oracle(pts, cx, cy, start, length, buffer_s, loc_acc):
+    pts = sorted((t * S, px, py) for t, px, py in pts)
+    ts, x, y = track(pts)
+    crime = CrimeSite(cx, cy, start * S, (start + length) * S, loc_acc)
+    p = MatchParams(buffer_s=buffer_s)
+    m = match_track(ts, x, y, crime, p)
+    times, dists, r, fix_hit = oracle(ts, x, y, crime, p)
+    within = dists <= r
+    vmax = max(np.hypot(np.diff(x), np.diff(y)).max(initial=0) / max(np.diff(ts).min(initial=S) / S, 1), 1.0)
+    if within.any():  # the oracle saw the path inside the radius: the engine must match on the path
+        assert m is not None and m.evidence in (Evidence.FIX, Evidence.SEGMENT)
+    if m is not None and m.evidence is not Evidence.UNACCOUNTED_GAP:
+        assert (m.evidence is Evidence.FIX) == fix_hit
+        assert m.closest_m <= r + 1e-6
+        if dists.size:  # exact closest is never worse than any sample, and samples are 1 s apart
+            assert m.closest_m <= dists.min() + 1e-6
+            assert dists.min() <= m.closest_m + vmax * 0.5 + 1e-6
+        if within.sum() >= 3:
+            assert abs(m.first_within_ms - times[within].min()) <= S
+            assert abs(m.last_within_ms - times[within].max()) <= S
+            assert abs(m.within_s - within.sum()) <= 2 + 2 * len(pts)
+    if m is None:
+        assert not within.any() and not fix_hit
+
+
+def test_segment_only_match_is_found_and_exact():
+    ts, x, y = track([(0, 0.0, 0.0), (60 * S, 600.0, 0.0)])  # walking east at 10 m/s
+    m = match_track(ts, x, y, CrimeSite(300.0, 50.0, 30 * S, 30 * S))
+    assert m.evidence is Evidence.SEGMENT and m.closest_m == pytest.approx(50.0)
+    assert m.closest_ms == 30 * S and m.within_s == pytest.approx(2 * np.sqrt(100**2 - 50**2) / 10)
+    assert (m.speed_mps, m.heading_deg) == (pytest.approx(10.0), pytest.approx(90.0))
+
+
+@pytest.mark.parametrize("fix_at_s, expect", [(-900, True), (-900.001, False), (900, True), (900.001, False)])
+def test_both_ends_of_the_buffer(fix_at_s, expect):
+    t = int(round(fix_at_s * S))
+    ts, x, y = track([(t, 10.0, 0.0)])
+    m = match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0), MatchParams(buffer_s=900))
+    assert (m is not None) == expect
+
+
+def test_segment_longer_than_max_gap_is_not_a_path_but_can_be_an_unaccounted_gap():
+    ts, x, y = track([(0, -1500.0, 0.0), (40 * 60 * S, 1500.0, 0.0)])  # 40 minutes apart
+    crime = CrimeSite(0.0, 0.0, 20 * 60 * S, 20 * 60 * S)
+    m = match_track(ts, x, y, crime, MatchParams(buffer_s=0))
+    assert m.evidence is Evidence.UNACCOUNTED_GAP and m.within_s == 0 and m.closest_m == 1500.0
+    slow = match_track(ts, x, y, crime, MatchParams(buffer_s=0, max_speed_mps=1.0))  # 1400 m in 20 min: no
+    assert slow is None
+
+
+def test_crime_location_accuracy_widens_the_radius():
+    ts, x, y = track([(0, 130.0, 0.0)])
+    assert match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0)) is None
+    assert match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0, location_accuracy_m=50.0)).evidence is Evidence.FIX
