@@ -81,3 +81,29 @@ def test_tagwatch_csv(tmp_path):
     b = read_crime_file(p)
     assert b.format == "tagwatch-csv" and [c.crime_ref for c in b.crimes] == ["C1"]
     assert b.crimes[0].location_accuracy_m == 25 and b.rejects[0][2].startswith("bad_time:")
+
+
+def test_store_versions_resent_crimes_and_keeps_rejects(store, tmp_path):
+    first = batch(tmp_path, GOOD, GOOD_WGS, row(crime_type="SHOP", crime_ref="CR3"))
+    assert store.record_crime_batch(first, 1) == {"new": 2, "new_version": 0, "unchanged": 0, "rejected": 1}
+    assert store.record_crime_batch(first, 2)["unchanged"] == 2  # re-sent as is: nothing changes
+    resent = batch(tmp_path, row(to="20260320190000"))  # the force corrects the end of the window
+    assert store.record_crime_batch(resent, 3) == {"new": 0, "new_version": 1, "unchanged": 0, "rejected": 0}
+    latest = {c["crime_ref"]: c for c in store.crimes()}
+    assert latest["CR001"]["version"] == 2 and latest["CR001"]["changed"] == "to_ms"
+    assert [c["version"] for c in store.crimes(all_versions=True) if c["crime_ref"] == "CR001"] == [1, 2]
+    assert [b["outcome"] for b in store.crime_batches()] == ["partial", "partial", "successful"]
+    assert sum(r["reason"].startswith("unknown_crime_type:") for r in store.rejects()) == 2
+
+
+def test_crimes_cli(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tagwatch.cli import app
+    monkeypatch.setenv("TAGWATCH_DB", f"sqlite:///{tmp_path / 'c.db'}")
+    p = tmp_path / "MPS20260320A.csv"
+    p.write_text("\n".join([GOOD, GOOD_WGS, row(crime_ref="CR9", to="20260321070000")]) + "\n")
+    out = CliRunner().invoke(app, ["crimes", "import", str(p)])
+    assert out.exit_code == 0 and "partial" in out.output and "window_too_long: 1" in out.output
+    listed = CliRunner().invoke(app, ["crimes", "list", "--format", "csv"]).stdout.splitlines()
+    assert len(listed) == 3 and listed[1].startswith("MPS,CR001,1,RB,2026-03-20T18:30:00Z")

@@ -18,6 +18,7 @@ from ..model import Assignment, Device, Order, OrderType, OrderVersion, RiskLeve
 from ..rules.track import Track
 from . import schema as s
 from .alerts import AlertRecords
+from .crimes import CrimeRecords
 
 __all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
 
@@ -44,7 +45,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords):
+class Store(AlertRecords, CrimeRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 

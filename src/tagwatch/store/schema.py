@@ -141,3 +141,37 @@ alert_events = Table(
     Column("action", String(16), nullable=False),
     Column("note", Text, nullable=False, default=""),
 )
+
+crime_batches = Table(
+    "crime_batches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("force", String(16), nullable=False),
+    Column("batch_id", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),  # successful | partial | failed
+    Column("accepted", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("imported_ms", BigInteger, nullable=False),
+)
+
+# A re-sent crime is a new version, recording which fields changed; versions are never updated.
+crimes = Table(
+    "crimes", metadata,
+    Column("force", String(16), primary_key=True),
+    Column("crime_ref", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("crime_type", String(32), nullable=False),
+    Column("from_ms", BigInteger, nullable=False),
+    Column("to_ms", BigInteger, nullable=False),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("location_accuracy_m", Float, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("batch", Integer, ForeignKey("crime_batches.id"), nullable=False),
+    Column("changed", Text, nullable=False, default=""),  # fields that differ from the previous version
+    Column("imported_ms", BigInteger, nullable=False),
+    Index("ix_crimes_time", "from_ms", "to_ms"),
+)
