@@ -7,13 +7,20 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from typing import Optional
+
+from rich.progress import Progress
+
+from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
+from .correlate import MatchParams
+from .correlate.score import ScoreParams
+from .service_correlate import correlate, run_matches
 from .ingest.crimes import read_crime_file
 from .model import iso
 from .output import Format, render
 from .store import open_store
 
-__all__ = ["crimes_app"]
+__all__ = ["crimes_app", "correlate_cmd"]
 
 crimes_app = typer.Typer(help="Reported crimes, for correlation with tracks.", no_args_is_help=True)
 
@@ -45,3 +52,32 @@ def crimes_list(all_versions: Annotated[bool, typer.Option("--all-versions", hel
     rows = [{**r, "from": iso(r["from_ms"]), "to": iso(r["to_ms"])} for r in open_store(db).crimes(all_versions)]
     render(rows, ["force", "crime_ref", "version", "crime_type", "from", "to", "lat", "lon", "location_accuracy_m",
                   "changed"], fmt, "Crimes")
+
+
+MATCH_COLUMNS = ["id", "run_id", "subject_id", "force", "crime_ref", "crime_version", "evidence", "closest_m", "closest",
+                 "first_within", "last_within", "within_s", "speed_mps", "heading_deg", "score", "significant", "parts"]
+
+
+@friendly
+def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from (ISO, offset).")] = None,
+                  until: Annotated[Optional[str], typer.Option(help="Crimes until (ISO, offset).")] = None,
+                  radius: Annotated[float, typer.Option(help="Metres from the crime location.")] = 100.0,
+                  buffer: Annotated[float, typer.Option(help="Minutes added before and after the crime window.")] = 15.0,
+                  max_gap: Annotated[float, typer.Option(help="Minutes: longer gaps are not joined by a segment.")] = 10.0,
+                  threshold: Annotated[float, typer.Option(help="Score at or above which a match is significant.")] = 0.6,
+                  risk: Annotated[Optional[list[str]], typer.Option(help="Only subjects of this risk level (repeatable).")] = None,
+                  significant: Annotated[bool, typer.Option("--significant", help="List only significant matches.")] = False,
+                  fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """Check tracks against reported crimes; the run and its matches are stored, never erased."""
+    store = open_store(db)
+    params = MatchParams(radius_m=radius, buffer_s=buffer * 60, max_gap_s=max_gap * 60)
+    with Progress(console=console) as prog:
+        task = prog.add_task("correlate", total=len(store.subjects()))
+        run = correlate(store, now_ms(), ts_opt(since, "--since"), ts_opt(until, "--until"), params,
+                        ScoreParams(threshold=threshold), set(risk) if risk else None,
+                        on_subject=lambda _s: prog.advance(task))
+    console.print(f"run {run['run_id']} ({run['engine_version']}): {run['crimes']} crimes x {run['subjects']} subjects: "
+                  f"{run['matches']} matches, {run['significant']} significant")
+    rows = [{**r, "closest": iso(r["closest_ms"]), "first_within": iso(r["first_within_ms"]),
+             "last_within": iso(r["last_within_ms"])} for r in run_matches(store, run["run_id"], significant)]
+    render(rows, MATCH_COLUMNS, fmt, f"Matches of run {run['run_id']}")

@@ -175,3 +175,37 @@ crimes = Table(
     Column("imported_ms", BigInteger, nullable=False),
     Index("ix_crimes_time", "from_ms", "to_ms"),
 )
+
+# A correlation run is kept with its parameters and engine version; runs are never erased.
+correlation_runs = Table(
+    "correlation_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("engine_version", String(64), nullable=False),
+    Column("params", Text, nullable=False),  # JSON
+    Column("n_crimes", Integer, nullable=False),
+    Column("n_subjects", Integer, nullable=False),
+    Column("n_matches", Integer, nullable=False),
+    Column("n_significant", Integer, nullable=False),
+)
+
+matches = Table(
+    "matches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("correlation_runs.id"), nullable=False, index=True),
+    Column("force", String(16), nullable=False),
+    Column("crime_ref", String(64), nullable=False),
+    Column("crime_version", Integer, nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("evidence", String(16), nullable=False),
+    Column("closest_m", Float, nullable=False),
+    Column("closest_ms", BigInteger, nullable=False),
+    Column("first_within_ms", BigInteger),
+    Column("last_within_ms", BigInteger),
+    Column("within_s", Float, nullable=False),
+    Column("speed_mps", Float),
+    Column("heading_deg", Float),
+    Column("score", Float, nullable=False),
+    Column("parts", Text, nullable=False),  # JSON: the score's parts
+    Column("significant", Integer, nullable=False),
+)

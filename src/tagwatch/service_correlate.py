@@ -1,0 +1,75 @@
+"""Use case: correlate stored tracks with stored crimes, and keep the run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+
+import numpy as np
+from sqlalchemy import insert, select
+
+from .correlate import ENGINE_VERSION, CrimeSite, MatchParams, match_track
+from .correlate.score import ScoreParams, score_match
+from .store import Store
+from .store import schema as s
+
+__all__ = ["correlate", "run_matches"]
+
+
+def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: int | None = None,
+              params: MatchParams = MatchParams(), scoring: ScoreParams = ScoreParams(),
+              risk_levels: set[str] | None = None, on_subject: Callable[[str], None] | None = None) -> dict:
+    """Check every (risk-selected) subject's track against every crime in the period; store the run."""
+    crimes = [c for c in store.crimes()
+              if (until_ms is None or c["from_ms"] <= until_ms) and (since_ms is None or c["to_ms"] >= since_ms)]
+    subjects = [sub for sub in store.subjects() if risk_levels is None or str(sub.risk_level) in risk_levels]
+    found = []
+    if crimes:
+        pad = int((params.buffer_s + params.max_gap_s) * 1000)
+        lo, hi = min(c["from_ms"] for c in crimes) - pad, max(c["to_ms"] for c in crimes) + pad
+        for sub in subjects:
+            track = store.load_track(sub.id, lo, hi + 1)
+            keep = track.has_position
+            ts, x, y = track.ts_ms[keep], track.x[keep], track.y[keep]
+            for c in crimes:
+                site = CrimeSite(c["x"], c["y"], c["from_ms"], c["to_ms"], c["location_accuracy_m"])
+                m = match_track(ts, x, y, site, params) if ts.size else None
+                if m is None:
+                    continue
+                score, parts = score_match(m, params.radius_m + site.location_accuracy_m, c["crime_type"],
+                                           sub.offence, sub.risk_level, scoring)
+                found.append((c, sub.id, m, score, parts))
+            if on_subject:
+                on_subject(sub.id)
+    run_params = {"match": asdict(params), "score": asdict(scoring), "since_ms": since_ms, "until_ms": until_ms,
+                  "risk_levels": sorted(risk_levels) if risk_levels else None}
+    n_sig = sum(1 for *_, score, _p in found if score >= scoring.threshold)
+    with store.engine.begin() as conn:
+        run_id = conn.execute(insert(s.correlation_runs).values(
+            started_ms=now_ms, engine_version=ENGINE_VERSION, params=json.dumps(run_params, sort_keys=True),
+            n_crimes=len(crimes), n_subjects=len(subjects), n_matches=len(found), n_significant=n_sig,
+        )).inserted_primary_key[0]
+        if found:
+            conn.execute(insert(s.matches), [{
+                "run_id": run_id, "force": c["force"], "crime_ref": c["crime_ref"], "crime_version": c["version"],
+                "subject_id": sid, "evidence": str(m.evidence), "closest_m": round(m.closest_m, 2),
+                "closest_ms": m.closest_ms, "first_within_ms": m.first_within_ms, "last_within_ms": m.last_within_ms,
+                "within_s": round(m.within_s, 1), "speed_mps": _r(m.speed_mps), "heading_deg": _r(m.heading_deg),
+                "score": score, "parts": json.dumps(parts, sort_keys=True), "significant": int(score >= scoring.threshold),
+            } for c, sid, m, score, parts in found])
+    return {"run_id": run_id, "crimes": len(crimes), "subjects": len(subjects), "matches": len(found),
+            "significant": n_sig, "engine_version": ENGINE_VERSION}
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None or not np.isfinite(v) else round(float(v), 2)
+
+
+def run_matches(store: Store, run_id: int, significant_only: bool = False) -> list[dict]:
+    m = s.matches.c
+    q = select(s.matches).where(m.run_id == run_id).order_by(m.score.desc(), m.force, m.crime_ref, m.subject_id)
+    if significant_only:
+        q = q.where(m.significant == 1)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]

@@ -1,0 +1,65 @@
+"""tagwatch correlate end to end: stored, reproducible runs with scored matches."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tagwatch.cli import app
+from tagwatch.codec import parse_ts
+from tagwatch.model import iso
+
+T0 = 1_774_000_800_000  # 2026-03-20T10:00:00Z
+MIN = 60_000
+
+
+@pytest.fixture
+def tw(tmp_path, monkeypatch, b):
+    monkeypatch.setenv("TAGWATCH_DB", f"sqlite:///{tmp_path / 'corr.db'}")
+    runner = CliRunner()
+
+    def call(*args):
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    (tmp_path / "home.geojson").write_text(json.dumps(b.circle(100)))
+    call("subjects", "add", "S1", "--risk", "high", "--offence", "robbery")
+    call("subjects", "add", "S2", "--risk", "low", "--offence", "burglary")
+    for sid, dev in (("S1", "TAG1"), ("S2", "TAG2")):
+        call("devices", "add", dev)
+        call("devices", "assign", dev, sid, "--from", "2026-03-20T09:00:00Z")
+        call("orders", "add", f"O{sid}", "--subject", sid, "--type", "licence", "--start", "2026-03-20T09:00:00Z",
+             "--trail")
+    lines = ["device_id,ts,lat,lon,accuracy_m,received_at"]
+    for m in range(120):
+        t = iso(T0 + m * MIN)
+        lon, lat = b.offset(m * 20.0, 0)  # S1 walks east at 1/3 m/s past the crime at 1000 m east
+        lines.append(f"TAG1,{t},{lat:.6f},{lon:.6f},10,{t}")
+        lon, lat = b.offset(0, -3000)  # S2 stays 3 km south
+        lines.append(f"TAG2,{t},{lat:.6f},{lon:.6f},10,{t}")
+    (tmp_path / "fixes.csv").write_text("\n".join(lines) + "\n")
+    call("ingest", tmp_path / "fixes.csv", "--as-of", "2026-03-20T12:00:00Z")
+    lon, lat = b.offset(1000, 30)
+    (tmp_path / "crimes.csv").write_text("crime_id,crime_type,lat,lon,from,to\n"
+                                         f"C1,RB,{lat:.6f},{lon:.6f},2026-03-20T10:45:00Z,2026-03-20T10:55:00Z\n")
+    call("crimes", "import", tmp_path / "crimes.csv")
+    return call
+
+
+def test_correlate_finds_scores_and_keeps_runs(tw):
+    first = json.loads(tw("correlate", "--format", "json").stdout)
+    (m,) = first
+    assert (m["subject_id"], m["crime_ref"], m["evidence"], m["significant"]) == ("S1", "C1", "fix", 1)
+    assert m["closest_m"] == pytest.approx(30, abs=1)
+    assert abs(parse_ts(m["closest"]) - (T0 + 50 * MIN)) < 2_000  # on the path, within 2 s of the 10:50 fix
+    assert m["speed_mps"] == pytest.approx(1 / 3, abs=0.01) and m["heading_deg"] == pytest.approx(90, abs=1)
+    parts = json.loads(m["parts"])
+    assert parts["offence"] == 1.0 and parts["risk"] == 1.0 and parts["evidence"] == 1.0
+    second = json.loads(tw("correlate", "--format", "json").stdout)
+    assert [{k: v for k, v in r.items() if k not in ("id", "run_id")} for r in second] == \
+           [{k: v for k, v in r.items() if k not in ("id", "run_id")} for r in first]  # same inputs, same matches
+    assert second[0]["run_id"] == first[0]["run_id"] + 1  # the first run is kept
+    assert json.loads(tw("correlate", "--risk", "low", "--format", "json").stdout) == []
+    narrow = json.loads(tw("correlate", "--radius", "20", "--format", "json").stdout)
+    assert narrow == []  # 30 m away: outside a 20 m radius
