@@ -101,3 +101,18 @@ def test_crime_location_accuracy_widens_the_radius():
     ts, x, y = track([(0, 130.0, 0.0)])
     assert match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0)) is None
     assert match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0, location_accuracy_m=50.0)).evidence is Evidence.FIX
+
+
+@pytest.mark.parametrize("m, crime_type, offence, risk, expected", [
+    # The two worked examples of docs/correlation.md.
+    (dict(evidence=Evidence.FIX, closest_m=30, within_s=240), "RB", "robbery", "high", 0.855),
+    (dict(evidence=Evidence.SEGMENT, closest_m=90, within_s=5), "BIAD", "assault", "low", 0.2433),
+    (dict(evidence=Evidence.UNACCOUNTED_GAP, closest_m=900, within_s=0), "RB", "robbery", "high", 0.25),
+])
+def test_score_is_the_documented_weighted_sum(m, crime_type, offence, risk, expected):
+    from tagwatch.correlate import TrackMatch
+    from tagwatch.correlate.score import ScoreParams, score_match
+    match = TrackMatch(m["evidence"], m["closest_m"], 0, 0, 0, m["within_s"], None, None)
+    score, parts = score_match(match, 100.0, crime_type, offence, risk)
+    assert score == pytest.approx(expected, abs=1e-4) and all(0 <= v <= 1 for v in parts.values())
+    assert (score >= ScoreParams().threshold) == (expected >= 0.6)
