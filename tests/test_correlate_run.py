@@ -43,7 +43,9 @@ def tw(tmp_path, monkeypatch, b):
     lon, lat = b.offset(1000, 30)
     (tmp_path / "crimes.csv").write_text("crime_id,crime_type,lat,lon,from,to\n"
                                          f"C1,RB,{lat:.6f},{lon:.6f},2026-03-20T10:45:00Z,2026-03-20T10:55:00Z\n")
-    call("crimes", "import", tmp_path / "crimes.csv")
+    out = call("crimes", "import", tmp_path / "crimes.csv").output
+    assert "checked 1 new or changed crimes against 2 subjects: 1 matches" in out  # continuous mode
+    call.tmp = tmp_path
     return call
 
 
@@ -63,3 +65,21 @@ def test_correlate_finds_scores_and_keeps_runs(tw):
     assert json.loads(tw("correlate", "--risk", "low", "--format", "json").stdout) == []
     narrow = json.loads(tw("correlate", "--radius", "20", "--format", "json").stdout)
     assert narrow == []  # 30 m away: outside a 20 m radius
+
+
+def test_continuous_mode_on_late_fixes_and_resent_crimes(tw, b):
+    tmp = tw.tmp
+    lon, lat = b.offset(3000, 0)
+    (tmp / "late-crime.csv").write_text("crime_id,crime_type,lat,lon,from,to\n"
+                                        f"C2,TFP,{lat:.6f},{lon:.6f},2026-03-20T12:30:00Z,2026-03-20T12:30:00Z\n")
+    out = tw("crimes", "import", tmp / "late-crime.csv").output
+    assert "checked 1 new or changed crimes against 2 subjects: 0 matches" in out  # no fixes there yet
+    lines = ["device_id,ts,lat,lon,accuracy_m,received_at"]
+    for m in range(120, 180):  # S1's tag uploads 12:00-13:00 late, walking on east past 3000 m
+        lon, lat = b.offset(m * 20.0, 0)  # at 12:30 (m = 150) S1 is 3000 m east, at the crime
+        lines.append(f"TAG1,{iso(T0 + m * MIN)},{lat:.6f},{lon:.6f},10,2026-03-20T14:00:00Z")
+    (tmp / "late.csv").write_text("\n".join(lines) + "\n")
+    out = tw("ingest", tmp / "late.csv", "--as-of", "2026-03-20T14:00:00Z").output
+    assert "re-checked 1 subjects against 1 crimes: 1 matches" in out
+    again = tw("crimes", "import", tmp / "late-crime.csv").output
+    assert "unchanged 1" in again and "checked" not in again  # nothing new: nothing re-checked

@@ -20,6 +20,7 @@ from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms,
 from .codec import InputError
 from .model import Device, RiskLevel, Subject, iso
 from .output import Format, render
+from .service_correlate import recheck_after_ingest
 from .store import Store, open_store
 
 __all__ = ["app"]
@@ -119,6 +120,10 @@ def ingest_and_evaluate(store: Store, files: list[Path], as_of: Optional[int], e
             ev = service.evaluate(store, as_of_ms, now, since, on_subject=lambda _s: prog.advance(task))
         console.print(f"evaluated {ev.subjects} subjects as of {iso(as_of_ms)}: alerts new {ev.new}, "
                       f"updated {ev.updated}, retracted {ev.retracted}")
+        run = recheck_after_ingest(store, service.subjects_touched(store, rep.touched), now)
+        if run:
+            console.print(f"re-checked {run['subjects']} subjects against {run['crimes']} crimes: "
+                          f"{run['matches']} matches, {run['significant']} significant (run {run['run_id']})")
     return rep, ev
 
 

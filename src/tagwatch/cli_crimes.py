@@ -27,7 +27,10 @@ crimes_app = typer.Typer(help="Reported crimes, for correlation with tracks.", n
 
 @crimes_app.command("import")
 @friendly
-def crimes_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], db: DbOpt = DEFAULT_DB):
+def crimes_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+                  check: Annotated[bool, typer.Option("--correlate/--no-correlate",
+                                                      help="Check new and changed crimes against tracks now.")] = True,
+                  db: DbOpt = DEFAULT_DB):
     """Import crime-mapping batches or tagwatch crime CSVs; each row accepted or rejected with a reason."""
     store = open_store(db)
     for path in files:
@@ -42,6 +45,10 @@ def crimes_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_o
                       f"rejected {counts['rejected']}"
                       + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(reasons.items()))}; see tagwatch rejects)"
                          if reasons else ""))
+        if check and store.last_changed_crimes:
+            run = correlate(store, now_ms(), crime_keys=set(store.last_changed_crimes))
+            console.print(f"checked {run['crimes']} new or changed crimes against {run['subjects']} subjects: "
+                          f"{run['matches']} matches, {run['significant']} significant (run {run['run_id']})")
 
 
 @crimes_app.command("list")

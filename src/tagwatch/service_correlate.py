@@ -14,16 +14,26 @@ from .correlate.score import ScoreParams, score_match
 from .store import Store
 from .store import schema as s
 
-__all__ = ["correlate", "run_matches"]
+__all__ = ["correlate", "run_matches", "recheck_after_ingest"]
 
 
 def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: int | None = None,
               params: MatchParams = MatchParams(), scoring: ScoreParams = ScoreParams(),
-              risk_levels: set[str] | None = None, on_subject: Callable[[str], None] | None = None) -> dict:
-    """Check every (risk-selected) subject's track against every crime in the period; store the run."""
+              risk_levels: set[str] | None = None, on_subject: Callable[[str], None] | None = None,
+              crime_keys: set[tuple[str, str]] | None = None, subject_ids: set[str] | None = None,
+              keep_empty: bool = True) -> dict | None:
+    """Check every (risk-selected) subject's track against every crime in the period; store the run.
+
+    ``crime_keys`` and ``subject_ids`` narrow the run to what changed (continuous mode);
+    with ``keep_empty`` False, a run with no crime in scope is not stored (returns None).
+    """
     crimes = [c for c in store.crimes()
-              if (until_ms is None or c["from_ms"] <= until_ms) and (since_ms is None or c["to_ms"] >= since_ms)]
-    subjects = [sub for sub in store.subjects() if risk_levels is None or str(sub.risk_level) in risk_levels]
+              if (until_ms is None or c["from_ms"] <= until_ms) and (since_ms is None or c["to_ms"] >= since_ms)
+              and (crime_keys is None or (c["force"], c["crime_ref"]) in crime_keys)]
+    if not crimes and not keep_empty:
+        return None
+    subjects = [sub for sub in store.subjects() if (risk_levels is None or str(sub.risk_level) in risk_levels)
+                and (subject_ids is None or sub.id in subject_ids)]
     found = []
     if crimes:
         pad = int((params.buffer_s + params.max_gap_s) * 1000)
@@ -43,7 +53,9 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
             if on_subject:
                 on_subject(sub.id)
     run_params = {"match": asdict(params), "score": asdict(scoring), "since_ms": since_ms, "until_ms": until_ms,
-                  "risk_levels": sorted(risk_levels) if risk_levels else None}
+                  "risk_levels": sorted(risk_levels) if risk_levels else None,
+                  "crimes": sorted(map(list, crime_keys)) if crime_keys is not None else None,
+                  "subjects": sorted(subject_ids) if subject_ids is not None else None}
     n_sig = sum(1 for *_, score, _p in found if score >= scoring.threshold)
     with store.engine.begin() as conn:
         run_id = conn.execute(insert(s.correlation_runs).values(
@@ -73,3 +85,13 @@ def run_matches(store: Store, run_id: int, significant_only: bool = False) -> li
         q = q.where(m.significant == 1)
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def recheck_after_ingest(store: Store, touched: dict[str, int], now_ms: int,
+                         params: MatchParams = MatchParams()) -> dict | None:
+    """Continuous mode for late fixes: re-check the touched subjects against crimes from their new data on."""
+    if not touched:
+        return None
+    pad = int((params.buffer_s + params.max_gap_s) * 1000)
+    return correlate(store, now_ms, since_ms=min(touched.values()) - pad, params=params,
+                     subject_ids=set(touched), keep_empty=False)

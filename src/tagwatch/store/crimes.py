@@ -21,6 +21,7 @@ class CrimeRecords:
     def record_crime_batch(self, batch: CrimeBatch, now_ms: int) -> dict[str, int]:
         """Store a parsed batch: its outcome, its rejects, and each crime as new, a new version, or unchanged."""
         counts = {"new": 0, "new_version": 0, "unchanged": 0, "rejected": len(batch.rejects)}
+        self.last_changed_crimes: set[tuple[str, str]] = set()
         c_ = s.crimes.c
         with self.engine.begin() as c:
             bid = c.execute(insert(s.crime_batches).values(
@@ -35,6 +36,7 @@ class CrimeRecords:
                     counts["unchanged"] += 1
                     continue
                 counts["new" if last is None else "new_version"] += 1
+                self.last_changed_crimes.add((crime.force, crime.crime_ref))
                 c.execute(insert(s.crimes).values(
                     force=crime.force, crime_ref=crime.crime_ref, version=1 if last is None else last["version"] + 1,
                     crime_type=crime.crime_type, from_ms=crime.from_ms, to_ms=crime.to_ms, x=crime.x, y=crime.y,

@@ -231,7 +231,7 @@ class Store(AlertRecords, CrimeRecords):
 
         Reports are selected by their time stamp in ``[from_ms, to_ms)``; arrival times by
         when they arrived in that range, so a late upload of old fixes still counts as
-        contact at its arrival. One query per assignment serves both.
+        contact at its arrival.
         """
         f = s.fixes.c
         assignments = self.assignments(subject_id)
@@ -241,20 +241,22 @@ class Store(AlertRecords, CrimeRecords):
         chunks, received = [], []
         with self.engine.connect() as c:
             for a in assignments:
-                where = [f.device_id == a.device_id, f.ts_ms >= a.from_ms]
+                worn = [f.device_id == a.device_id, f.ts_ms >= a.from_ms]
                 if a.to_ms is not None:
-                    where.append(f.ts_ms < a.to_ms)
-                if from_ms is not None:
-                    where.append(or_(f.ts_ms >= from_ms, f.received_ms >= from_ms))
-                rows = c.execute(select(*cols).where(*where)).all()
-                if not rows:
+                    worn.append(f.ts_ms < a.to_ms)
+                if from_ms is None:
+                    # Whole history: one scan serves positions and arrival times.
+                    arr = _floats(c.execute(select(*cols).where(*worn)).all())
+                    ts, rx = arr[:, 0], arr[:, 6]
+                    chunks.append((device_ids.index(a.device_id), arr[_within(ts, None, to_ms)]))
+                    received.append(rx[_within(rx, None, to_ms)])
                     continue
-                # numpy turns NULL (None) into NaN; plain tuples convert fastest
-                arr = np.array([tuple(r) for r in rows], dtype=np.float64)
-                ts, rx = arr[:, 0], arr[:, 6]
-                by_ts = _within(ts, from_ms, to_ms)
-                chunks.append((device_ids.index(a.device_id), arr[by_ts]))
-                received.append(rx[_within(rx, from_ms, to_ms)])
+                # A window: two range scans, each on its own index (an OR would scan everything).
+                by_ts = [*worn, f.ts_ms >= from_ms] + ([f.ts_ms < to_ms] if to_ms is not None else [])
+                by_rx = [*worn, f.received_ms >= from_ms] + ([f.received_ms < to_ms] if to_ms is not None else [])
+                chunks.append((device_ids.index(a.device_id), _floats(c.execute(select(*cols).where(*by_ts)).all())))
+                received.append(np.array(c.execute(select(f.received_ms).where(*by_rx)).scalars().all(),
+                                         dtype=np.float64))
         rx = np.concatenate(received).astype(np.int64) if received else np.zeros(0, dtype=np.int64)
         chunks = [(i, a) for i, a in chunks if len(a)]
         if not chunks:
@@ -263,6 +265,11 @@ class Store(AlertRecords, CrimeRecords):
         dev = np.concatenate([np.full(len(a), i, dtype=np.int32) for i, a in chunks])
         return Track.from_columns(data[:, 0].astype(np.int64), data[:, 1], data[:, 2], data[:, 3], data[:, 4],
                                   data[:, 5].astype(bool), dev, device_ids, rx)
+
+
+def _floats(rows) -> np.ndarray:
+    """Rows as a float array (numpy turns NULL into NaN; plain tuples convert fastest)."""
+    return np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 7)
 
 
 def _within(t: np.ndarray, lo: int | None, hi: int | None) -> np.ndarray:
