@@ -97,12 +97,7 @@ def _police_batch(path: Path, rows) -> CrimeBatch:
     batch.batch_id = good[0][3].strip() if good else ""
     batch_ok = bool(re.fullmatch(rf"{re.escape(batch.force)}[-_]?\d{{8}}.*", batch.batch_id)) and bool(batch.force)
     seen: set[str] = set()
-    for line, r in rows:
-        raw = ",".join(r)
-        if len(r) != len(BATCH_COLUMNS):
-            batch.rejects.append((line, raw, f"wrong_field_count: {len(r)} fields, a batch row has 13"))
-            continue
-        rec = dict(zip(BATCH_COLUMNS, (c.strip() for c in r)))
+    for line, raw, rec in _records(rows, BATCH_COLUMNS, batch):
         reason = _batch_row_problem(rec, batch, batch_ok, seen)
         if reason:
             batch.rejects.append((line, raw, reason))
@@ -113,6 +108,16 @@ def _police_batch(path: Path, rows) -> CrimeBatch:
         except InputError as e:
             batch.rejects.append((line, raw, str(e)))
     return batch
+
+
+def _records(rows, names, batch: CrimeBatch):
+    """``(line, raw, record)`` for rows of the right width; the others are rejected here."""
+    for line, r in rows:
+        raw = ",".join(r)
+        if len(r) != len(names):
+            batch.rejects.append((line, raw, f"wrong_field_count: {len(r)} fields where {len(names)} are expected"))
+            continue
+        yield line, raw, dict(zip(names, (c.strip() for c in r)))
 
 
 def _batch_row_problem(rec, batch, batch_ok, seen) -> str | None:
@@ -186,12 +191,7 @@ def _tagwatch_csv(path: Path, header: list[str], rows) -> CrimeBatch:
     if missing:
         raise InputError(f"{path}: header lacks {', '.join(missing)}")
     seen: set[str] = set()
-    for line, r in rows:
-        raw = ",".join(r)
-        if len(r) != len(header):
-            batch.rejects.append((line, raw, f"wrong_field_count: {len(r)} fields, the header has {len(header)}"))
-            continue
-        rec = dict(zip(header, (c.strip() for c in r)))
+    for line, raw, rec in _records(rows, header, batch):
         try:
             if not rec["crime_id"]:
                 raise InputError("missing_crime_ref: crime_id is empty")
