@@ -65,6 +65,8 @@ def test_correlate_finds_scores_and_keeps_runs(tw):
     assert json.loads(tw("correlate", "--risk", "low", "--format", "json").stdout) == []
     narrow = json.loads(tw("correlate", "--radius", "20", "--format", "json").stdout)
     assert narrow == []  # 30 m away: outside a 20 m radius
+    by_type = json.loads(tw("correlate", "--radius", "20", "--type-radius", "RB=50", "--format", "json").stdout)
+    assert [r["crime_ref"] for r in by_type] == ["C1"]  # robbery has its own, wider radius
 
 
 def test_continuous_mode_on_late_fixes_and_resent_crimes(tw, b):

@@ -12,6 +12,7 @@ from typing import Optional
 from rich.progress import Progress
 
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
+from .codec import InputError
 from .correlate import MatchParams
 from .correlate.score import ScoreParams
 from .service_correlate import correlate, run_matches
@@ -69,6 +70,8 @@ MATCH_COLUMNS = ["id", "run_id", "subject_id", "force", "crime_ref", "crime_vers
 def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from (ISO, offset).")] = None,
                   until: Annotated[Optional[str], typer.Option(help="Crimes until (ISO, offset).")] = None,
                   radius: Annotated[float, typer.Option(help="Metres from the crime location.")] = 100.0,
+                  type_radius: Annotated[Optional[list[str]], typer.Option(
+                      help="Radius for one crime type, TYPE=METRES (repeatable), e.g. TOMV=200.")] = None,
                   buffer: Annotated[float, typer.Option(help="Minutes added before and after the crime window.")] = 15.0,
                   max_gap: Annotated[float, typer.Option(help="Minutes: longer gaps are not joined by a segment.")] = 10.0,
                   threshold: Annotated[float, typer.Option(help="Score at or above which a match is significant.")] = 0.6,
@@ -78,11 +81,17 @@ def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from
     """Check tracks against reported crimes; the run and its matches are stored, never erased."""
     store = open_store(db)
     params = MatchParams(radius_m=radius, buffer_s=buffer * 60, max_gap_s=max_gap * 60)
+    by_type = {}
+    for item in type_radius or []:
+        kind, sep, metres = item.partition("=")
+        if not sep:
+            raise InputError(f"--type-radius {item!r}: write TYPE=METRES, e.g. TOMV=200")
+        by_type[kind.strip()] = float(metres)
     with Progress(console=console) as prog:
         task = prog.add_task("correlate", total=len(store.subjects()))
         run = correlate(store, now_ms(), ts_opt(since, "--since"), ts_opt(until, "--until"), params,
                         ScoreParams(threshold=threshold), set(risk) if risk else None,
-                        on_subject=lambda _s: prog.advance(task))
+                        on_subject=lambda _s: prog.advance(task), radius_by_type=by_type)
     console.print(f"run {run['run_id']} ({run['engine_version']}): {run['crimes']} crimes x {run['subjects']} subjects: "
                   f"{run['matches']} matches, {run['significant']} significant")
     rows = [{**r, "closest": iso(r["closest_ms"]), "first_within": iso(r["first_within_ms"]),

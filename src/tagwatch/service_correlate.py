@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 from sqlalchemy import insert, select
@@ -21,10 +21,12 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
               params: MatchParams = MatchParams(), scoring: ScoreParams = ScoreParams(),
               risk_levels: set[str] | None = None, on_subject: Callable[[str], None] | None = None,
               crime_keys: set[tuple[str, str]] | None = None, subject_ids: set[str] | None = None,
-              keep_empty: bool = True) -> dict | None:
+              keep_empty: bool = True, radius_by_type: dict[str, float] | None = None) -> dict | None:
     """Check every (risk-selected) subject's track against every crime in the period; store the run.
 
-    ``crime_keys`` and ``subject_ids`` narrow the run to what changed (continuous mode);
+    ``radius_by_type`` overrides ``params.radius_m`` for some crime types (e.g. a wider
+    radius for vehicle crime). ``crime_keys`` and ``subject_ids`` narrow the run to what
+    changed (continuous mode);
     with ``keep_empty`` False, a run with no crime in scope is not stored (returns None).
     """
     crimes = [c for c in store.crimes()
@@ -34,9 +36,12 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
         return None
     subjects = [sub for sub in store.subjects() if (risk_levels is None or str(sub.risk_level) in risk_levels)
                 and (subject_ids is None or sub.id in subject_ids)]
+    radius_by_type = {k.upper(): float(v) for k, v in (radius_by_type or {}).items()}
+    params_for = {c["crime_type"]: replace(params, radius_m=radius_by_type.get(c["crime_type"].upper(), params.radius_m))
+                  for c in crimes}
     found = []
     if crimes:
-        pad = int((params.buffer_s + params.max_gap_s) * 1000)
+        pad = int((params.buffer_s + params.max_gap_s) * 1000)  # radii do not change the time span
         lo, hi = min(c["from_ms"] for c in crimes) - pad, max(c["to_ms"] for c in crimes) + pad
         for sub in subjects:
             track = store.load_track(sub.id, lo, hi + 1)
@@ -44,15 +49,17 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
             ts, x, y = track.ts_ms[keep], track.x[keep], track.y[keep]
             for c in crimes:
                 site = CrimeSite(c["x"], c["y"], c["from_ms"], c["to_ms"], c["location_accuracy_m"])
-                m = match_track(ts, x, y, site, params) if ts.size else None
+                p = params_for[c["crime_type"]]
+                m = match_track(ts, x, y, site, p) if ts.size else None
                 if m is None:
                     continue
-                score, parts = score_match(m, params.radius_m + site.location_accuracy_m, c["crime_type"],
+                score, parts = score_match(m, p.radius_m + site.location_accuracy_m, c["crime_type"],
                                            sub.offence, sub.risk_level, scoring)
                 found.append((c, sub.id, m, score, parts))
             if on_subject:
                 on_subject(sub.id)
-    run_params = {"match": asdict(params), "score": asdict(scoring), "since_ms": since_ms, "until_ms": until_ms,
+    run_params = {"match": asdict(params), "radius_by_type": radius_by_type, "score": asdict(scoring),
+                  "since_ms": since_ms, "until_ms": until_ms,
                   "risk_levels": sorted(risk_levels) if risk_levels else None,
                   "crimes": sorted(map(list, crime_keys)) if crime_keys is not None else None,
                   "subjects": sorted(subject_ids) if subject_ids is not None else None}
