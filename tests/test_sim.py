@@ -121,6 +121,21 @@ def test_load_rejects_an_invalid_enrolment_with_the_place_of_the_error(tmp_path,
 def test_demo_command_end_to_end(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--subjects", "4", "--days", "3", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
-    for line in ("precision / recall", "alerts per subject-day", "true violations per subject-day", "naive rules"):
+    for line in ("precision / recall", "alerts per subject-day", "true violations per subject-day", "naive rules",
+                 "Crime-scene correlation", "innocent passers-by"):
         assert line in result.output
     assert (tmp_path / "demo" / "tagwatch.db").exists()
+
+
+def test_crimes_and_police_batches_import_cleanly_and_offences_are_real_crimes(pilot, tmp_path):
+    from tagwatch.ingest.crimes import read_crime_file
+    out, _ = pilot
+    crimes = read_crime_file(out / "crimes.csv")
+    assert crimes.outcome == "successful" and len(crimes.crimes) > 100
+    batches = [read_crime_file(p) for p in sorted((out / "police").glob("MPS*.csv"))]
+    assert batches and all(b.outcome == "successful" and b.format == "police-batch" for b in batches)
+    assert sum(len(b.crimes) for b in batches) == len(crimes.crimes)
+    by_ref = {c.crime_ref: c for c in crimes.crimes}
+    truth = json.loads((out / "truth.json").read_text())
+    for o in truth["offences"]:
+        assert by_ref[o["crime_id"]].crime_type == o["crime_type"]

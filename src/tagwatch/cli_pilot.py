@@ -21,6 +21,8 @@ from .codec import InputError, enrolment_from_dict, parse_ts
 from .model import iso
 from .rules import NAIVE_SETTINGS
 from .schemas import load_schema
+from .ingest.crimes import read_crime_file
+from .service_correlate import correlate, run_matches
 from .store import Store, open_store
 
 
@@ -59,6 +61,11 @@ def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[servi
                      if any(rep.skipped.values()) else ""))
     if as_of is None and (directory / "pilot.json").exists():
         as_of = parse_ts(json.loads((directory / "pilot.json").read_text())["as_of"], "pilot as_of")
+    if (directory / "crimes.csv").exists():
+        crimes = read_crime_file(directory / "crimes.csv")
+        counts = store.record_crime_batch(crimes, now_ms())
+        console.print(f"crimes: new {counts['new']}, new versions {counts['new_version']}, "
+                      f"unchanged {counts['unchanged']}, rejected {counts['rejected']}")
     files = [p for p in (directory / "fixes.csv", directory / "fixes.jsonl") if p.exists()]
     ing, _ = ingest_and_evaluate(store, files, as_of, evaluate=False)
     as_of_ms = as_of if as_of is not None else now_ms()
@@ -102,8 +109,30 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
     naive = score([{"subject_id": e.subject_id, "kind": str(e.kind), "start": iso(e.start_ms), "end": iso(e.end_ms)}
                    for e in service.episodes_with(store, as_of, NAIVE_SETTINGS)], truth)
     _print_summary(summary, ing, alerts, result, naive)
+    t_corr = time.perf_counter()
+    with Progress(console=console) as prog:
+        task = prog.add_task("correlate", total=summary.n_subjects)
+        run = correlate(store, now_ms(), on_subject=lambda _s: prog.advance(task))
+    _print_correlation(run, run_matches(store, run["run_id"]), truth, time.perf_counter() - t_corr)
     console.print(f"timings: simulate {t_sim - t0:.1f} s, load+ingest+evaluate {t_load - t_sim:.1f} s; "
                   f"store {out / 'tagwatch.db'} (try: tagwatch alerts --db sqlite:///{out / 'tagwatch.db'})")
+
+
+def _print_correlation(run, matches, truth, seconds) -> None:
+    offences = {(o["crime_id"], o["subject_id"]) for o in truth.get("offences", [])}
+    significant = [m for m in matches if m["significant"]]
+    found = {(m["crime_ref"], m["subject_id"]) for m in significant} & offences
+    innocent = [m for m in significant if (m["crime_ref"], m["subject_id"]) not in offences]
+    t = Table(title=f"Crime-scene correlation (run {run['run_id']})", show_header=False)
+    t.add_row("crimes x subjects checked", f"{run['crimes']} x {run['subjects']} in {seconds:.1f} s")
+    t.add_row("matches / significant", f"{run['matches']} / {run['significant']}")
+    t.add_row("matches found only on a segment between fixes",
+              str(sum(1 for m in matches if m["evidence"] == "segment")))
+    t.add_row("offences by subjects found as significant matches (recall)",
+              f"{len(found)} of {len(offences)}" + (f" ({len(found) / len(offences):.3f})" if offences else ""))
+    t.add_row("significant matches that are innocent passers-by",
+              f"{len(innocent)} of {len(significant)}" + (f" ({len(innocent) / len(significant):.3f})" if significant else ""))
+    console.print(t)
 
 
 def _print_summary(summary, ing, alerts, result, naive) -> None:

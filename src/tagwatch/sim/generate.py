@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from .crimes import background_crimes, write_crimes
 from .plan import local_ms
 from .profile import make_subject
 from .subject import simulate_subject
@@ -49,7 +50,7 @@ def simulate(out_dir: Path, n_subjects: int = 100, days: int = 14, seed: int = 0
     end_ms = local_ms(start.fromordinal(start.toordinal() + days), 0)
     enrol = {"format": "tagwatch-enrolment/1", "subjects": [], "devices": [], "assignments": [], "orders": []}
     truth = {"format": "tagwatch-truth/1", "as_of": to_iso(end_ms), "violations": [], "noise": []}
-    tables = []
+    tables, crimes = [], background_crimes(seed, start_ms, end_ms)
     for i in range(n_subjects):
         prof, meta = make_subject(i, seed, start_ms, end_ms, start, days)
         table, entries = simulate_subject(prof, meta, start_ms, end_ms)
@@ -58,11 +59,13 @@ def simulate(out_dir: Path, n_subjects: int = 100, days: int = 14, seed: int = 0
             enrol[key].extend(entries[key])
         truth["violations"].extend(entries["violations"])
         truth["noise"].extend(entries["noise"])
+        crimes.extend(entries["crimes"])
         if progress:
             progress(i + 1, n_subjects)
     truth["subject_days"] = round(sum((from_iso(o["end"]) - from_iso(o["start"])) / 86_400_000 for o in enrol["orders"]), 3)
     fixes = pa.concat_tables(tables).sort_by([("received_ms", "ascending"), ("ts_ms", "ascending")])
     _write_fixes(fixes, out_dir / "fixes.csv")
+    truth["offences"] = write_crimes(crimes, out_dir)
     (out_dir / "enrolment.json").write_text(json.dumps(enrol, indent=1))
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1))
     pilot = {"format": "tagwatch-pilot/1", "seed": seed, "n_subjects": n_subjects, "days": days,

@@ -92,7 +92,7 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
             prof.missed_days.add(d)
         if excl and not excl[2] and d not in prof.exclusion_days and rng.random() < 0.12:
             prof.pass_days.add(d)
-    meta = dict(sid=sid, borough=borough, curfew=curfew, attend=attend, o_start=o_start, first_night=first_night,
+    meta = dict(seed=seed, index=i, sid=sid, borough=borough, curfew=curfew, attend=attend, o_start=o_start, first_night=first_night,
                 variation=variation, excl=excl, new_home=new_home, rng=rng)
     return prof, meta
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from ..geo import to_wgs84, zone_from_geojson
 from ..schedule import schedule_windows
+from .crimes import subject_offence
 from .profile import OFFENCES, conditions_of
 from .timeline import free_slot, rasterize, runs, to_iso
 from .plan import MIN, local_ms, plan_days
@@ -197,9 +198,12 @@ def simulate_subject(prof, meta, start_ms, end_ms):
         "received_ms": received[keep],
     })
     risk = ["low", "medium", "high"][int(rng.choice(3, p=[0.15, 0.45, 0.4]))]
+    offence = OFFENCES[int(rng.integers(len(OFFENCES)))]
+    # An offence where the subject truly was, outdoors, while the tag was reporting (own generator).
+    crime = subject_offence(meta["seed"], meta["index"], sid, offence, ts[keep], xy[keep], ~indoor[keep])
     entries = {
         "subjects": [{"id": sid, "name": f"Subject {i + 1:04d}", "risk_level": risk,
-                      "offence": OFFENCES[int(rng.integers(len(OFFENCES)))], "borough": meta["borough"]}],
+                      "offence": offence, "borough": meta["borough"]}],
         "devices": [{"id": d, "kind": "gps", "model": "sim-gps-1"} for d in devices],
         "assignments": assignments,
         "orders": [{"id": oid, "subject_id": sid, "type": ["licence", "community", "bail"][int(rng.choice(3, p=[0.5, 0.35, 0.15]))],
@@ -208,5 +212,6 @@ def simulate_subject(prof, meta, start_ms, end_ms):
                                   "conditions": conds} for v, a, b, conds in spans]}],
         "violations": violations,
         "noise": noise,
+        "crimes": [crime] if crime else [],
     }
     return table, entries
