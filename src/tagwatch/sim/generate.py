@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -22,11 +21,14 @@ from .crimes import background_crimes, write_crimes
 from .plan import local_ms
 from .profile import make_subject
 from .subject import simulate_subject
+from .text import fixed_decimals, iso_seconds
 from .timeline import from_iso, to_iso
 
 __all__ = ["SimSummary", "simulate"]
 
-VERSION = "tagwatch-sim 1"
+VERSION = "tagwatch-sim 2"
+
+
 @dataclass
 class SimSummary:
     n_subjects: int
@@ -62,7 +64,9 @@ def simulate(out_dir: Path, n_subjects: int = 100, days: int = 14, seed: int = 0
         crimes.extend(entries["crimes"])
         if progress:
             progress(i + 1, n_subjects)
-    truth["subject_days"] = round(sum((from_iso(o["end"]) - from_iso(o["start"])) / 86_400_000 for o in enrol["orders"]), 3)
+    # Monitored days: each order's overlap with the pilot period.
+    truth["subject_days"] = round(sum(max(0, min(from_iso(o["end"]), end_ms) - max(from_iso(o["start"]), start_ms))
+                                      for o in enrol["orders"]) / 86_400_000, 3)
     fixes = pa.concat_tables(tables).sort_by([("received_ms", "ascending"), ("ts_ms", "ascending")])
     _write_fixes(fixes, out_dir / "fixes.csv")
     truth["offences"] = write_crimes(crimes, out_dir)
@@ -78,19 +82,13 @@ def simulate(out_dir: Path, n_subjects: int = 100, days: int = 14, seed: int = 0
 
 
 def _write_fixes(t: pa.Table, path: Path) -> None:
-    def stamp(col):
-        return pc.strftime(pc.cast(pc.divide(t[col], 1000), pa.timestamp("s", tz="UTC")),
-                           format="%Y-%m-%dT%H:%M:%S+00:00")
-
-    def fixed(col, digits):
-        vals = t[col].to_numpy(zero_copy_only=False)
-        text = np.char.mod(f"%.{digits}f", np.nan_to_num(vals))
-        return pa.array(np.where(np.isnan(vals), "", text))
-
+    """fixes.csv, formatted column-wise in Arrow (2M rows in a few seconds, no per-row Python)."""
     out = pa.table({
-        "device_id": t["device_id"], "ts": stamp("ts_ms"), "lat": fixed("lat", 6), "lon": fixed("lon", 6),
-        "accuracy_m": fixed("accuracy_m", 1), "battery_pct": pc.cast(t["battery_pct"], pa.string()),
-        "strap": t["strap"], "received_at": stamp("received_ms"),
+        "device_id": t["device_id"], "ts": iso_seconds(t["ts_ms"].to_numpy()),
+        "lat": fixed_decimals(t["lat"].to_numpy(), 6), "lon": fixed_decimals(t["lon"].to_numpy(), 6),
+        "accuracy_m": fixed_decimals(t["accuracy_m"].to_numpy(), 1),
+        "battery_pct": pc.cast(t["battery_pct"], pa.string()),
+        "strap": t["strap"], "received_at": iso_seconds(t["received_ms"].to_numpy()),
     })
     with open(path, "wb") as f:
         f.write((",".join(out.column_names) + "\n").encode())

@@ -37,11 +37,14 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
     rng = np.random.default_rng([seed, i])
     sid, borough = f"S{i + 1:04d}", list(BOROUGHS)[i % 4]
     home = _away(rng, borough_centre(borough), 0, 2500)
-    places = [_away(rng, home, 500, 3000) for _ in range(3)]
+    places = [_away(rng, home, 500, 3000) for _ in range(4)]  # work or college, shops, gym, family
     friend = _away(rng, home, 900, 2500)
     office = probation_office(borough)
+    walk_mps = float(rng.uniform(1.2, 1.6))
     curfew = CURFEWS[int(rng.choice(3, p=[0.6, 0.3, 0.1]))]
-    attend = ATTEND[int(rng.integers(2))] if rng.random() < 0.6 else None
+    # A few orders only record the trail (no curfew, zone or appointment).
+    trail_only = rng.random() < 0.04
+    attend = ATTEND[int(rng.integers(2))] if rng.random() < 0.6 and not trail_only else None
     # Order period: most start with the pilot, some are released a few days in.
     late_start = rng.random() < 0.15
     o_start = local_ms(start_day, (int(rng.integers(1, 5)) * 24 + 12) * 60) if late_start else start_ms
@@ -51,7 +54,7 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
         first_night = f"{fn_day.isoformat()}T21:00"
     # Variation: new hours, a new exclusion zone, or a new address.
     variation = None
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and not trail_only:
         v_day = start_day.fromordinal(start_day.toordinal() + int(rng.integers(5, max(6, days - 3))))
         variation = (local_ms(v_day, 12 * 60), ["hours", "zone", "address"][int(rng.integers(3))])
         if variation[0] <= o_start + 86_400_000 or variation[0] >= end_ms - 86_400_000:
@@ -59,7 +62,7 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
     new_home = _away(rng, home, 600, 2000) if variation and variation[1] == "address" else None
     # Exclusion zone, well away from every normal route.
     excl = None
-    wants_excl = rng.random() < 0.7 or (variation and variation[1] == "zone")
+    wants_excl = not trail_only and (rng.random() < 0.7 or (variation and variation[1] == "zone"))
     if wants_excl:
         street = rng.random() < 0.3
         radius = 150.0 if street else float(rng.uniform(150, 300))
@@ -77,7 +80,7 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
                    excl_centre=excl[0] if excl else None, excl_radius=(30.0 if excl and excl[2] else (excl[1] if excl else 0.0)),
                    excl_from_ms=variation[0] if (excl and variation and variation[1] == "zone") else None,
                    curfew_start_min=strict_start, new_home=new_home,
-                   move_ms=variation[0] if new_home is not None else None)
+                   move_ms=variation[0] if new_home is not None else None, walk_mps=walk_mps)
     # Injected behaviour, by local date (only days inside the order).
     all_days = [start_day.fromordinal(start_day.toordinal() + k) for k in range(days)]
     order_days = [d for d in all_days if local_ms(d, 0) >= o_start - 86_400_000 + 1 and local_ms(d, 24 * 60) <= end_ms]
@@ -92,8 +95,11 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
             prof.missed_days.add(d)
         if excl and not excl[2] and d not in prof.exclusion_days and rng.random() < 0.12:
             prof.pass_days.add(d)
-    meta = dict(seed=seed, index=i, sid=sid, borough=borough, curfew=curfew, attend=attend, o_start=o_start, first_night=first_night,
-                variation=variation, excl=excl, new_home=new_home, rng=rng)
+    # Decided once, so every version of the order lists the same trail condition.
+    trail = trail_only or (not (excl or attend) and rng.random() < 0.5)
+    meta = dict(seed=seed, index=i, sid=sid, borough=borough, curfew=None if trail_only else curfew, attend=attend,
+                o_start=o_start, first_night=first_night, variation=variation, excl=excl, new_home=new_home,
+                trail=trail, rng=rng)
     return prof, meta
 
 
@@ -102,13 +108,15 @@ def conditions_of(prof: Profile, meta: dict, version_from: int, later: bool) -> 
     home = prof.new_home if (later and v and v[1] == "address") else prof.home
     schedule = "Mon-Sun 21:00-06:00" if (later and v and v[1] == "hours") else meta["curfew"]
     conds = [{"id": "home-curfew", "kind": "curfew", "zone": point_zone(home, 100.0), "schedule": schedule}]
-    if meta["first_night"] and not later:
+    if meta["curfew"] is None:
+        conds = []
+    elif meta["first_night"] and not later:
         conds[0]["first_night_start"] = meta["first_night"]
     if meta["excl"] and (later or not (v and v[1] == "zone")):
         conds.append({"id": "victim-address", "kind": "exclusion", "zone": meta["excl"][3], "schedule": None})
     if meta["attend"]:
         conds.append({"id": "probation", "kind": "attendance", "zone": point_zone(prof.office, 100.0),
                       "schedule": meta["attend"][2]})
-    if not (meta["excl"] or meta["attend"]) and meta["rng"].random() < 0.5:
+    if meta["trail"]:
         conds.append({"id": "trail", "kind": "trail"})
     return conds

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-__all__ = ["to_iso", "from_iso", "rasterize", "free_slot", "runs"]
+__all__ = ["to_iso", "from_iso", "rasterize", "free_slot", "free_slot_where", "runs"]
 
 
 def from_iso(text: str) -> int:
@@ -42,4 +42,23 @@ def free_slot(busy: np.ndarray, rng, length: int, margin: int = 30) -> int | Non
 def runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     m = np.r_[False, mask, False].astype(np.int8)
     starts, ends = np.flatnonzero(np.diff(m) == 1), np.flatnonzero(np.diff(m) == -1)
-    return [(int(s), int(e)) for s, e in zip(starts, ends) if e - s >= min_len]
+    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True) if e - s >= min_len]
+
+
+def free_slot_where(allowed: np.ndarray, busy: np.ndarray, rng, length: int, margin: int = 10) -> int | None:
+    """A random start among ``allowed`` minutes where ``length`` minutes (plus margins) are free.
+
+    For noise that only makes sense in some places (near a zone): drawing blindly and
+    retrying would almost never hit them.
+    """
+    blocked = np.convolve(busy.astype(np.int32), np.ones(2 * margin + 1, dtype=np.int32), "same") > 0
+    ok = allowed & ~blocked
+    for j in range(1, length):  # every minute of the slot, not just its ends
+        ok[:-j] &= ok[j:]
+        ok[-j:] = False
+    starts = np.flatnonzero(ok)
+    if starts.size == 0:
+        return None
+    s = int(rng.choice(starts))
+    busy[s: s + length] = True
+    return s
