@@ -1,6 +1,7 @@
 """tagwatch correlate end to end: stored, reproducible runs with scored matches."""
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -8,6 +9,7 @@ from typer.testing import CliRunner
 from tagwatch.cli import app
 from tagwatch.codec import parse_ts
 from tagwatch.model import iso
+from tagwatch.store import open_store
 
 T0 = 1_774_000_800_000  # 2026-03-20T10:00:00Z
 MIN = 60_000
@@ -85,3 +87,19 @@ def test_continuous_mode_on_late_fixes_and_resent_crimes(tw, b):
     assert "re-checked 1 subjects against 1 crimes: 1 matches" in out
     again = tw("crimes", "import", tmp / "late-crime.csv").output
     assert "unchanged 1" in again and "checked" not in again  # nothing new: nothing re-checked
+
+
+def test_match_review_needs_authorisation_before_sharing(tw):
+    (m,) = json.loads(tw("correlate", "--format", "json").stdout)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["matches", "review", str(m["id"]), "shared", "--by", "sup1", "--force", "MPS"])
+    assert refused.exit_code == 2 and "not authorised for sharing with MPS" in refused.output
+    tw("matches", "review", m["id"], "qualified", "--by", "caseworker1", "--note", "on the path at 10:50")
+    tw("matches", "review", m["id"], "authorised", "--by", "sup1", "--force", "MPS")
+    tw("matches", "review", m["id"], "shared", "--by", "sup1", "--force", "MPS")
+    assert "caseworker1" in tw("matches", "show", m["id"]).output
+    store = open_store(os.environ["TAGWATCH_DB"])
+    assert [r["action"] for r in store.match_reviews(m["id"])] == ["qualified", "authorised", "shared"]
+    assert store.shared_match_ids("MPS") == [m["id"]] and store.shared_match_ids("WYP") == []
+    tw("matches", "review", m["id"], "withdrawn", "--by", "sup1", "--force", "MPS", "--note", "crime record cancelled")
+    assert store.shared_match_ids("MPS") == []

@@ -21,9 +21,10 @@ from .model import iso
 from .output import Format, render
 from .store import open_store
 
-__all__ = ["crimes_app", "correlate_cmd"]
+__all__ = ["crimes_app", "correlate_cmd", "matches_app"]
 
 crimes_app = typer.Typer(help="Reported crimes, for correlation with tracks.", no_args_is_help=True)
+matches_app = typer.Typer(help="Correlation matches: show one, and qualify, authorise and share it.", no_args_is_help=True)
 
 
 @crimes_app.command("import")
@@ -97,3 +98,30 @@ def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from
     rows = [{**r, "closest": iso(r["closest_ms"]), "first_within": iso(r["first_within_ms"]),
              "last_within": iso(r["last_within_ms"])} for r in run_matches(store, run["run_id"], significant)]
     render(rows, MATCH_COLUMNS, fmt, f"Matches of run {run['run_id']}")
+
+
+@matches_app.command("show")
+@friendly
+def matches_show(match_id: int, fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """One match with the decisions made about it."""
+    store = open_store(db)
+    m = store.match(match_id)
+    if m is None:
+        raise LookupError(f"no match {match_id}")
+    row = {**m, "closest": iso(m["closest_ms"]), "first_within": iso(m["first_within_ms"]),
+           "last_within": iso(m["last_within_ms"])}
+    render([row], MATCH_COLUMNS + ["engine_version"], fmt, f"Match {match_id}")
+    reviews = [{**r, "at": iso(r["ts_ms"])} for r in store.match_reviews(match_id)]
+    render(reviews, ["at", "actor", "action", "force", "note"], fmt, "Decisions")
+
+
+@matches_app.command("review")
+@friendly
+def matches_review(match_id: int,
+                   action: Annotated[str, typer.Argument(help="qualified, rejected, authorised, shared or withdrawn.")],
+                   by: Annotated[str, typer.Option("--by", help="Who decides.")],
+                   force: Annotated[Optional[str], typer.Option(help="Police force (authorised, shared, withdrawn).")] = None,
+                   note: str = "", db: DbOpt = DEFAULT_DB):
+    """Record a decision about a match; sharing with a force needs an authorisation for that force first."""
+    open_store(db).review_match(match_id, action, by, now_ms(), force, note)
+    console.print(f"match {match_id}: {action} by {by}" + (f" ({force})" if force else ""))

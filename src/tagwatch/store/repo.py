@@ -19,6 +19,7 @@ from ..rules.track import Track
 from . import schema as s
 from .alerts import AlertRecords
 from .crimes import CrimeRecords
+from .matches import MatchRecords
 
 __all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
 
@@ -45,7 +46,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords, CrimeRecords):
+class Store(AlertRecords, CrimeRecords, MatchRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 

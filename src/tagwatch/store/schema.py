@@ -209,3 +209,18 @@ matches = Table(
     Column("parts", Text, nullable=False),  # JSON: the score's parts
     Column("significant", Integer, nullable=False),
 )
+
+# What people decided about a match, appended, never updated: a caseworker qualifies it
+# (confirms it is worth sharing) or rejects it, a supervisor authorises sharing it with a
+# police force, and it is shared. The evidence pack names these people.
+MATCH_ACTIONS = ("qualified", "rejected", "authorised", "shared", "withdrawn")
+match_reviews = Table(
+    "match_reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("match_id", Integer, ForeignKey("matches.id"), nullable=False, index=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(16), nullable=False),  # one of MATCH_ACTIONS
+    Column("force", String(16)),  # the police force it is shared with (authorised / shared)
+    Column("note", Text, nullable=False, default=""),
+)
