@@ -9,7 +9,8 @@ from dataclasses import asdict, replace
 import numpy as np
 from sqlalchemy import insert, select
 
-from .correlate import ENGINE_VERSION, CrimeSite, MatchParams, match_track
+from .correlate import ENGINE_VERSION, MatchParams
+from .correlate.batch import CrimeColumns, join_tracks
 from .correlate.score import ScoreParams, score_match
 from .store import Store
 from .store import schema as s
@@ -40,24 +41,26 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
     params_for = {c["crime_type"]: replace(params, radius_m=radius_by_type.get(c["crime_type"].upper(), params.radius_m))
                   for c in crimes}
     found = []
-    if crimes:
+    if crimes and subjects:
         pad = int((params.buffer_s + params.max_gap_s) * 1000)  # radii do not change the time span
         lo, hi = min(c["from_ms"] for c in crimes) - pad, max(c["to_ms"] for c in crimes) + pad
+        tracks = []
         for sub in subjects:
-            track = store.load_track(sub.id, lo, hi + 1)
-            keep = track.has_position
-            ts, x, y = track.ts_ms[keep], track.x[keep], track.y[keep]
-            for c in crimes:
-                site = CrimeSite(c["x"], c["y"], c["from_ms"], c["to_ms"], c["location_accuracy_m"])
-                p = params_for[c["crime_type"]]
-                m = match_track(ts, x, y, site, p) if ts.size else None
-                if m is None:
-                    continue
-                score, parts = score_match(m, p.radius_m + site.location_accuracy_m, c["crime_type"],
-                                           sub.offence, sub.risk_level, scoring)
-                found.append((c, sub.id, m, score, parts))
+            tracks.append(store.load_positions(sub.id, lo, hi + 1))
             if on_subject:
                 on_subject(sub.id)
+        offsets = np.r_[0, np.cumsum([t[0].size for t in tracks])].astype(np.int64)
+        radius = np.array([params_for[c["crime_type"]].radius_m + c["location_accuracy_m"] for c in crimes])
+        cols = CrimeColumns(np.array([c["x"] for c in crimes]), np.array([c["y"] for c in crimes]),
+                            np.array([c["from_ms"] for c in crimes], np.int64),
+                            np.array([c["to_ms"] for c in crimes], np.int64), radius)
+        pairs = join_tracks(offsets, *(np.concatenate([t[k] for t in tracks]) for k in range(3)), cols, params)
+        for k in range(len(pairs)):
+            c, sub = crimes[pairs.crime[k]], subjects[pairs.subject[k]]
+            m = pairs.match(k)
+            score, parts = score_match(m, float(radius[pairs.crime[k]]), c["crime_type"], sub.offence,
+                                       sub.risk_level, scoring)
+            found.append((c, sub.id, m, score, parts))
     run_params = {"match": asdict(params), "radius_by_type": radius_by_type, "score": asdict(scoring),
                   "since_ms": since_ms, "until_ms": until_ms,
                   "risk_levels": sorted(risk_levels) if risk_levels else None,
