@@ -75,13 +75,14 @@ class PairColumns:
 
 
 def join_tracks(offsets: np.ndarray, ts_ms: np.ndarray, x: np.ndarray, y: np.ndarray, crimes: CrimeColumns,
-                params: MatchParams = MatchParams(), cell_m: float | None = None) -> PairColumns:
+                params: MatchParams = MatchParams(), cell_m: float | None = None, gaps: bool = True) -> PairColumns:
     """Every (subject, crime) match of the tracks against the crimes.
 
     Track ``s`` is rows ``offsets[s]:offsets[s + 1]`` of ``ts_ms``, ``x``, ``y`` (positioned
     fixes, sorted by time within each track). ``crimes.radius_m`` is the full radius per
     crime (``params.radius_m`` is not used, so crime types can have their own). Pairs come
-    sorted by subject, then crime.
+    sorted by subject, then crime. With ``gaps`` False, unaccounted-gap matches are not
+    looked for (the path join alone, for measuring).
     """
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     ts = np.ascontiguousarray(ts_ms, dtype=np.int64)
@@ -94,11 +95,11 @@ def join_tracks(offsets: np.ndarray, ts_ms: np.ndarray, x: np.ndarray, y: np.nda
     r = np.ascontiguousarray(crimes.radius_m, dtype=np.float64)
     if n_sub <= 0 or len(crimes) == 0 or ts.size == 0:
         return _empty()
-    cell = float(cell_m or max(250.0, 2.5 * float(r.max())))
-    grid = _Grid.build(cx, cy, r, w0, cell)
+    cell = float(cell_m or max(600.0, 4.0 * float(r.max())))
+    grid = _Grid.build(cx, cy, r, w0, w1, cell)
     by_time = np.argsort(w0, kind="stable").astype(np.int64)
     max_win = int((w1 - w0).max())
-    cap = 64
+    cap = 256
     todo = np.arange(n_sub, dtype=np.int64)
     parts = []
     while todo.size:
@@ -106,16 +107,18 @@ def join_tracks(offsets: np.ndarray, ts_ms: np.ndarray, x: np.ndarray, y: np.nda
         out_i = np.empty((todo.size, cap, 2), dtype=np.int64)
         counts = np.zeros(todo.size, dtype=np.int64)
         blocks = np.linspace(0, todo.size, min(todo.size, 8 * numba.get_num_threads()) + 1).astype(np.int64)
-        _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, grid.gx0, grid.gy0, grid.x0, grid.y0, grid.cell,
-                     grid.nx, grid.ny, grid.start, grid.items, grid.item_w0, by_time, w0[by_time], max_win,
-                     int(params.max_gap_s * 1000), float(params.max_speed_mps), blocks, out_f, out_i, counts)
+        _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r,
+                     grid.x0, grid.y0, grid.inv_cell, grid.nx, grid.ny, grid.t0, grid.slice_ms, grid.n_slices,
+                     grid.start, grid.occupied, grid.items, grid.item_w0, grid.item_w1, grid.item_low,
+                     by_time, w0[by_time], max_win, int(params.max_gap_s * 1000), float(params.max_speed_mps), gaps,
+                     blocks, out_f, out_i, counts)
         fits = counts <= cap
         rows = np.flatnonzero(fits)
         n = counts[rows]
         sel_row = np.repeat(rows, n)
         sel_k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
         parts.append((todo[sel_row], out_i[sel_row, sel_k], out_f[sel_row, sel_k]))
-        todo, cap = todo[~fits], int(counts[~fits].max(initial=0)) + 1  # rerun the few that overflowed
+        todo, cap = todo[~fits], cap * 8  # rerun the few that had more pairs, with more room
     subject = np.concatenate([p[0] for p in parts])
     ints = np.concatenate([p[1] for p in parts])
     flts = np.concatenate([p[2] for p in parts])
@@ -134,98 +137,137 @@ def _empty() -> PairColumns:
 
 @dataclass(frozen=True)
 class _Grid:
-    """Crimes by cell (CSR), each cell's crimes sorted by window start."""
+    """Crimes in a dense space-time index: (time slice, square cell) -> crimes (CSR).
+
+    A crime is listed in every slice its buffered window overlaps and every cell its
+    radius square touches. Slices are long enough that the index stays small (at most
+    ``MAX_INDEX`` lists); most lists are empty, and the rest hold a handful of crimes.
+    """
 
     x0: float
     y0: float
-    cell: float
+    inv_cell: float
     nx: int
     ny: int
-    start: np.ndarray  # cell -> first item; length nx * ny + 1
+    t0: int  # start of slice 0 (epoch ms)
+    slice_ms: int
+    n_slices: int
+    start: np.ndarray  # (row * nx + column) * n_slices + slice -> first item; one more at the end
+    occupied: np.ndarray  # one bit per list: is it non-empty? (small enough to stay in cache)
     items: np.ndarray  # crime indices
-    item_w0: np.ndarray  # their window starts (for the binary search)
-    gx0: np.ndarray  # per crime: its lowest cell column and row
-    gy0: np.ndarray
+    item_w0: np.ndarray  # each item's buffered window and lowest (column, row, slice), laid out in
+    item_w1: np.ndarray  # item order, so a list is scanned without touching the crime arrays
+    item_low: np.ndarray  # (column, row, slice) as int32 columns
+
+    MAX_INDEX = 8_000_000
+    SLICE_MS = 6 * 3_600_000
 
     @classmethod
-    def build(cls, cx, cy, r, w0, cell: float) -> _Grid:
+    def build(cls, cx, cy, r, w0, w1, cell: float) -> _Grid:
         x0, y0 = float((cx - r).min()), float((cy - r).min())
-        nx = int((float((cx + r).max()) - x0) // cell) + 1
-        ny = int((float((cy + r).max()) - y0) // cell) + 1
-        # floor((v - origin) / cell), the very expression the kernel uses for fixes
-        gx0 = np.floor((cx - r - x0) / cell).astype(np.int64)
-        gx1 = np.floor((cx + r - x0) / cell).astype(np.int64)
-        gy0 = np.floor((cy - r - y0) / cell).astype(np.int64)
-        gy1 = np.floor((cy + r - y0) / cell).astype(np.int64)
-        w, h = gx1 - gx0 + 1, gy1 - gy0 + 1
-        n_cells = w * h
-        crime = np.repeat(np.arange(cx.size, dtype=np.int64), n_cells)
-        k = np.arange(int(n_cells.sum())) - np.repeat(np.cumsum(n_cells) - n_cells, n_cells)
-        cid = (gy0[crime] + k // w[crime]) * nx + gx0[crime] + k % w[crime]
-        order = np.lexsort((w0[crime], cid))
-        cid, crime = cid[order], crime[order]
-        start = np.searchsorted(cid, np.arange(nx * ny + 1)).astype(np.int64)
-        return cls(x0, y0, cell, nx, ny, start, crime, w0[crime], gx0, gy0)
+        inv = 1.0 / cell  # floor((v - origin) * inv), the very expression the kernel uses for fixes
+        gx0, gx1 = np.floor((cx - r - x0) * inv).astype(np.int64), np.floor((cx + r - x0) * inv).astype(np.int64)
+        gy0, gy1 = np.floor((cy - r - y0) * inv).astype(np.int64), np.floor((cy + r - y0) * inv).astype(np.int64)
+        nx, ny = int(gx1.max()) + 1, int(gy1.max()) + 1
+        t0, span = int(w0.min()), int(w1.max() - w0.min()) + 1
+        slice_ms = cls.SLICE_MS
+        while (span // slice_ms + 1) * nx * ny > cls.MAX_INDEX and slice_ms < span:
+            slice_ms *= 2
+        n_slices = span // slice_ms + 1
+        sl0, sl1 = (w0 - t0) // slice_ms, (w1 - t0) // slice_ms
+        w, h, d = gx1 - gx0 + 1, gy1 - gy0 + 1, sl1 - sl0 + 1
+        per = w * h * d
+        crime = np.repeat(np.arange(cx.size, dtype=np.int64), per)
+        k = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
+        wc, hc = w[crime], h[crime]
+        # Cell-major: one person's lookups over time stay in the same few cache lines.
+        key = ((gy0[crime] + (k // wc) % hc) * nx + gx0[crime] + k % wc) * n_slices + sl0[crime] + k // (wc * hc)
+        order = np.argsort(key, kind="stable")
+        key, crime = key[order], crime[order]
+        n_lists = n_slices * nx * ny
+        start = np.zeros(n_lists + 1, dtype=np.int64 if key.size >= 2**31 else np.int32)
+        np.cumsum(np.bincount(key, minlength=n_lists), out=start[1:])
+        low = np.stack([gx0, gy0, sl0], axis=1).astype(np.int32)[crime]
+        occupied = np.packbits(np.diff(start) > 0, bitorder="little")
+        return cls(x0, y0, inv, nx, ny, t0, slice_ms, n_slices, start, occupied, crime, w0[crime], w1[crime], low)
 
 
 @numba.njit(cache=True, inline="always")
-def _cell_of(v: float, v0: float, cell: float, n: int) -> int:
-    g = int(np.floor((v - v0) / cell))
+def _cell_of(v: float, v0: float, inv_cell: float, n: int) -> int:
+    g = int(np.floor((v - v0) * inv_cell))
     return min(max(g, -1), n)  # -1 and n mean "outside the grid"
 
 
 @numba.njit(parallel=True, cache=True)
-def _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, crime_gx0, crime_gy0, gx_0, gy_0, cell, nx, ny, start, items, item_w0,
-                 by_time, w0_sorted, max_win, gap_ms, vmax, blocks, out_f, out_i, counts):
+def _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, gx_0, gy_0, inv_cell,
+                 nx, ny, t_0, slice_ms, n_slices, start, occupied, items, item_w0, item_w1, item_low, by_time, w0_sorted, max_win, gap_ms, vmax, with_gaps,
+                 blocks, out_f, out_i, counts):
     n_crimes = cx.size
     cap = out_f.shape[1]
     vmax_ms = vmax / 1000.0
     for b in numba.prange(blocks.size - 1):
         slot_of = np.full(n_crimes, -1, dtype=np.int64)
-        # Per pair: crime, fix_hit, best fix d, best fix i, best seg d, best seg t, best seg i,
-        # first, last, within, best gap d, best gap i, path (any fix or segment hit).
-        pc = np.empty(16, dtype=np.int64)
-        pf = np.empty((16, 8), dtype=np.float64)
-        pi = np.empty((16, 3), dtype=np.int64)  # best fix i, best seg i, best gap i
+        # The pairs of the subject at hand (fixed room: reassigning arrays in this loop would
+        # cost more than the search): crime; the figures (see _slot); best fix, segment, gap.
+        pc = np.empty(cap, dtype=np.int64)
+        pf = np.empty((cap, 8), dtype=np.float64)
+        pi = np.empty((cap, 3), dtype=np.int64)
         for row in range(blocks[b], blocks[b + 1]):
             s = todo[row]
             lo, hi = offsets[s], offsets[s + 1]
             n_pairs = 0
+            full = False
+            if lo == hi:
+                counts[row] = 0
+                continue
+            # Each fix's cell is computed once and carried to the next segment; the time slice
+            # is followed as time goes on (integer division per fix would cost a third of the time).
+            gxb, gyb = _cell_of(x[lo], gx_0, inv_cell, nx), _cell_of(y[lo], gy_0, inv_cell, ny)
+            cur = (ts[lo] - t_0) // slice_ms
+            cur_end = t_0 + (cur + 1) * slice_ms  # first time of the next slice
             for i in range(lo, hi):
                 t0 = ts[i]
-                has_next = i + 1 < hi
-                t1 = ts[i + 1] if has_next else t0
-                seg_ok = has_next and t1 - t0 <= gap_ms and t1 > t0
-                is_gap = has_next and t1 - t0 > gap_ms
-                # -- the fix and its segment, through the grid
-                xa, ya = x[i], y[i]
-                xb, yb = (x[i + 1], y[i + 1]) if seg_ok else (xa, ya)
-                t_hi = t1 if seg_ok else t0
-                ux0 = _cell_of(min(xa, xb), gx_0, cell, nx)
-                ux1 = _cell_of(max(xa, xb), gx_0, cell, nx)
-                uy0 = _cell_of(min(ya, yb), gy_0, cell, ny)
-                uy1 = _cell_of(max(ya, yb), gy_0, cell, ny)
+                gxa, gya = gxb, gyb
+                t1 = t0
+                seg_ok = is_gap = False
+                if i + 1 < hi:
+                    t1 = ts[i + 1]
+                    seg_ok = t1 - t0 <= gap_ms and t1 > t0
+                    is_gap = t1 - t0 > gap_ms
+                    gxb, gyb = _cell_of(x[i + 1], gx_0, inv_cell, nx), _cell_of(y[i + 1], gy_0, inv_cell, ny)
+                # -- the fix and its segment (when joined), through the cells of its bounding box
+                if seg_ok:
+                    ux0, ux1, uy0, uy1, t_hi = min(gxa, gxb), max(gxa, gxb), min(gya, gyb), max(gya, gyb), t1
+                else:
+                    ux0, ux1, uy0, uy1, t_hi = gxa, gxa, gya, gya, t0
+                while t0 >= cur_end:
+                    cur += 1
+                    cur_end += slice_ms
+                s_hi = cur if t_hi < cur_end else (t_hi - t_0) // slice_ms
+                s_lo, s_hi = max(cur, 0), min(s_hi, n_slices - 1)
                 for gy in range(max(uy0, 0), min(uy1, ny - 1) + 1):
                     for gx in range(max(ux0, 0), min(ux1, nx - 1) + 1):
-                        c0, c1 = start[gy * nx + gx], start[gy * nx + gx + 1]
-                        if c0 == c1:
-                            continue
-                        k = c0 + np.searchsorted(item_w0[c0:c1], t0 - max_win)
-                        while k < c1 and item_w0[k] <= t_hi:
-                            c = items[k]
-                            k += 1
-                            if w1[c] < t0:
+                        for sl in range(s_lo, s_hi + 1):
+                            key = (gy * nx + gx) * n_slices + sl
+                            if not (occupied[key >> 3] >> (key & 7)) & 1:
                                 continue
-                            # the lowest cell both ranges share examines the pair
-                            if gx != max(ux0, crime_gx0[c]) or gy != max(uy0, crime_gy0[c]):
-                                continue
-                            n_pairs = _examine(c, i, t0, t1, seg_ok, x, y, cx[c], cy[c], w0[c], w1[c], r[c],
-                                               slot_of, pc, pf, pi, n_pairs)
-                            if n_pairs > pc.size - 1:
-                                pc, pf, pi = _grow(pc, pf, pi)
+                            for k in range(start[key], start[key + 1]):
+                                if item_w1[k] < t0 or item_w0[k] > t_hi:
+                                    continue
+                                # the lowest slice and cell both ranges share examine the pair
+                                if (gx != max(ux0, item_low[k, 0]) or gy != max(uy0, item_low[k, 1])
+                                        or sl != max(s_lo, item_low[k, 2])):
+                                    continue
+                                c = items[k]
+                                n_new = _examine(c, i, t0, t1, seg_ok, x, y, cx[c], cy[c], w0[c], w1[c], r[c],
+                                                 slot_of, pc, pf, pi, n_pairs)
+                                if n_new < 0:
+                                    full = True
+                                else:
+                                    n_pairs = n_new
                 # -- a long gap: anyone could have gone far; crimes by time only
-                if is_gap:
-                    k = np.searchsorted(w0_sorted, t0 - max_win)
+                if is_gap and with_gaps:
+                    k = _lower_bound(w0_sorted, 0, w0_sorted.size, t0 - max_win)
                     while k < w0_sorted.size and w0_sorted[k] <= t1:
                         c = by_time[k]
                         k += 1
@@ -237,39 +279,46 @@ def _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, crime_gx0, crime_gy
                         depart = t1 - max(d1 - r[c], 0.0) / vmax_ms
                         if max(arrive, float(w0[c])) <= min(depart, float(w1[c])):
                             p = _slot(c, slot_of, pc, pf, pi, n_pairs)
+                            if p < 0:
+                                full = True
+                                continue
                             if p == n_pairs:
                                 n_pairs += 1
-                                if n_pairs > pc.size - 1:
-                                    pc, pf, pi = _grow(pc, pf, pi)
                             dm = min(d0, d1)
                             if dm < pf[p, 6]:
                                 pf[p, 6] = dm
                                 pi[p, 2] = i
             # -- finish the subject's pairs, then forget them
-            counts[row] = n_pairs
+            counts[row] = 2 * cap if full else n_pairs  # too many: the driver reruns it with more room
             for p in range(n_pairs):
                 c = pc[p]
                 slot_of[c] = -1
-                if p >= cap:
+                if full:
                     continue
                 _finish(p, pf, pi, ts, x, y, cx[c], cy[c], w0[c], w1[c], gap_ms, lo, hi, out_f[row, p], out_i[row, p])
                 out_i[row, p, 0] = c
 
 
-@numba.njit(cache=True)
-def _grow(pc, pf, pi):
-    n = pc.size * 2
-    pc2, pf2, pi2 = np.empty(n, np.int64), np.empty((n, 8), np.float64), np.empty((n, 3), np.int64)
-    pc2[:pc.size], pf2[:pc.size], pi2[:pc.size] = pc, pf, pi
-    return pc2, pf2, pi2
+@numba.njit(cache=True, inline="always")
+def _lower_bound(a, lo, hi, v):
+    """First index in [lo, hi) with a[index] >= v (a sorted there); no slice, no allocation."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @numba.njit(cache=True, inline="always")
 def _slot(c, slot_of, pc, pf, pi, n_pairs):
-    """The pair slot of crime ``c`` for this subject, opened if new (returns n_pairs then)."""
+    """The pair slot of crime ``c`` for this subject, opened if new (then n_pairs); -1 when full."""
     p = slot_of[c]
     if p >= 0:
         return p
+    if n_pairs == pc.size:
+        return -1
     slot_of[c] = n_pairs
     pc[n_pairs] = c
     pf[n_pairs, 0] = np.inf  # best fix distance (fixes within the radius)
@@ -327,6 +376,8 @@ def _examine(c, i, t0i, t1i, seg_ok, x, y, ccx, ccy, cw0, cw1, rc, slot_of, pc, 
     if not (fix_hit or seg_hit):
         return n_pairs
     p = _slot(c, slot_of, pc, pf, pi, n_pairs)
+    if p < 0:
+        return -1
     if p == n_pairs:
         n_pairs += 1
     if fix_hit:
