@@ -123,7 +123,8 @@ def test_fix_match_pack_has_positions_maps_parameters_score_and_decisions(pack):
     assert html.count(STATEMENT) == 3
     assert "does not show that the person committed or witnessed the crime, nor that no one else was there" in html
     # Times in Europe/London with the offset: 10:50Z is 11:50 BST.
-    assert "2026-06-20 11:50:00 +01:00" in a_html
+    row = re.search(rf'data-ts-ms="{T0 + 50 * MIN}".*?</tr>', a_html).group(0)
+    assert ">11:50:00 +01:00<" in row and "Europe/London, 2026-06-20" in a_html
     # The run's parameters, engine version and score parts, as stored.
     assert "tagwatch-correlate 1" in a_html and "100 m" in a_html and "15 min" in a_html
     parts = json.loads(m["parts"])
@@ -149,6 +150,9 @@ def test_segment_only_match_pack(pack):
     assert [r["d"] for r in got] == pytest.approx([d for _, d in want], abs=0.06)
     assert min(r["d"] for r in got) > 120 and not any(r["cls"] == "within" for r in got)  # no fix within R
     assert "segment: only the straight path between two positions" in html
+    # The segment is named: the 10:48 and 10:52 UTC positions (11:48 and 11:52 in London).
+    n48, n52 = (r["n"] for r in got if r["ts"] in (T0 + 48 * MIN, T0 + 52 * MIN))
+    assert re.search(rf"from position {n48} \(11:48:00 \+01:00, 130 m away\) to position {n52} \(11:52:00", html)
     assert "120 m" in html  # 100 m + the crime's 20 m location accuracy
     detail = svg(html, "detail-A")
     assert '<circle class="radius"' in detail and '<circle class="radius-r"' in detail

@@ -15,7 +15,7 @@ import shapely
 from ..data import london_boroughs, london_lsoas
 from ..geo import to_bng
 
-__all__ = ["Boundary", "boundaries_within", "ATTRIBUTION"]
+__all__ = ["Boundary", "boundaries_within", "london_locator", "ATTRIBUTION"]
 
 ATTRIBUTION = ("Base map: LSOA (December 2011) super-generalised boundaries and borough boundaries derived "
                "from them, Office for National Statistics. Contains National Statistics data © Crown copyright "
@@ -63,3 +63,16 @@ def boundaries_within(minx: float, miny: float, maxx: float, maxy: float) -> lis
     """LSOA and borough boundaries whose bounding box meets the window (LSOAs first, boroughs on top)."""
     return [b for b in _all() if b.bounds[0] <= maxx and b.bounds[2] >= minx and b.bounds[1] <= maxy
             and b.bounds[3] >= miny]
+
+
+@cache
+def london_locator(tolerance_m: float = 120.0) -> tuple[Boundary, ...]:
+    """The 33 boroughs, simplified, for a small map of where in London a crime is."""
+    out = []
+    for b in _all():
+        if b.kind != "borough":
+            continue
+        rings = tuple(tuple(map(tuple, shapely.get_coordinates(shapely.simplify(shapely.LinearRing(r), tolerance_m))))
+                      for r in b.rings)
+        out.append(Boundary("locator", b.name, rings, b.bounds, b.label_at))
+    return tuple(out)

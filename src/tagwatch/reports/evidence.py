@@ -128,6 +128,8 @@ class Exhibit:
     params: tuple[tuple[str, str, str], ...]  # (name, value, meaning) of every rule parameter of the run
     positions: tuple[Position, ...]
     decisions: tuple[Decision, ...]
+    # For segment and gap evidence: the numbers of the two positions around the closest approach.
+    between: tuple[int, int] | None = None
 
     def decided(self, action: str) -> list[Decision]:
         return [d for d in self.decisions if d.action == action]
@@ -208,7 +210,7 @@ def build_exhibit(label: str, match: dict[str, Any], crime_row: dict[str, Any], 
         threshold=threshold, parts=parts, radius_m=radius, effective_radius_m=r_eff, buffer_ms=buffer_ms,
         max_gap_ms=gap_ms, max_speed_mps=float(mp.get("max_speed_mps", 12.0)), window=(w0, w1), shown=shown,
         params=_param_rows(rp, crime, radius, match),
-        positions=positions,
+        positions=positions, between=_between(positions, str(match["evidence"]), int(match["closest_ms"])),
         decisions=tuple(Decision(int(r["ts_ms"]), r["action"], r["actor"], r.get("force"), r.get("note") or "")
                         for r in reviews),
     )
@@ -242,6 +244,16 @@ def _positions(track: Track, crime: PackCrime, r_eff: float, gap_ms: int, window
             joined=bool(joined[i]), in_window=in_w, within_radius=in_w and bool(dist[i] <= r_eff),
             device=track.device_ids[int(dev[i])] if track.device_ids else ""))
     return tuple(out)
+
+
+def _between(positions: Sequence[Position], evidence: str, closest_ms: int) -> tuple[int, int] | None:
+    """The two consecutive positions whose segment (or gap) holds the closest approach."""
+    if evidence == "fix":
+        return None
+    for a, b in zip(positions, positions[1:], strict=False):
+        if a.ts_ms <= closest_ms <= b.ts_ms and (b.joined == (evidence == "segment")) and a.ts_ms < b.ts_ms:
+            return a.n, b.n
+    return None
 
 
 def _closest_xy(track: Track, match: dict[str, Any], crime: PackCrime) -> tuple[float, float] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .basemap import ATTRIBUTION, boundaries_within
+from .basemap import ATTRIBUTION, boundaries_within, london_locator
 from .evidence import EVIDENCE_LABELS, EvidencePack, Exhibit, PackCrime, compass, local_time
 from .maps import detail_frame, detail_map, key_items, overview_frame, overview_map
 
@@ -30,24 +30,25 @@ p { margin: 1mm 0 2mm; }
 .statement { border: 1.5pt solid #111827; background: #f3f4f6; padding: 3mm 4mm; font-weight: bold;
              margin: 3mm 0 4mm; break-inside: avoid; }
 .warn { border-left: 3pt solid #b91c1c; padding: 1mm 3mm; color: #7f1d1d; }
-table { border-collapse: collapse; width: 100%; margin: 1mm 0 3mm; }
+table { border-collapse: separate; border-spacing: 0; width: 100%; margin: 1mm 0 3mm; }
 th, td { border-bottom: 0.5pt solid #d1d5db; padding: 0.8mm 1.5mm; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; font-weight: bold; }
 table.facts th { width: 32%; background: none; font-weight: normal; color: #4b5563; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.positions { font-size: 7.6pt; }
+table.positions { font-size: 7.6pt; table-layout: fixed; }  /* fixed: fast to lay out, hundreds of rows */
 table.positions thead { display: table-header-group; }
-table.positions tr { break-inside: avoid; }
 tr.context td { color: #6b7280; }
+td.time { white-space: nowrap; }
 tr.within td { background: #fef3c7; }
 tr.total td { font-weight: bold; border-top: 1pt solid #111827; }
 .exhibit { break-before: page; }
 figure { margin: 2mm 0 3mm; break-inside: avoid; }
 figure svg.map { width: 100%; height: auto; display: block; }
 figcaption { font-size: 8pt; color: #374151; margin-top: 1mm; }
-ul.key { list-style: none; padding: 0; margin: 1mm 0 2mm; columns: 2; column-gap: 6mm; font-size: 8pt; }
-ul.key li { break-inside: avoid; margin-bottom: 0.6mm; }
-ul.key svg.icon { vertical-align: middle; margin-right: 1.5mm; }
+table.key { font-size: 8pt; margin: 0 0 2mm; }
+table.key td { border: none; padding: 0.3mm 1mm; vertical-align: middle; }
+table.key td.icon { width: 11mm; }
+table.key svg.icon { width: 10mm; height: 5mm; display: block; }
 .keep { break-inside: avoid; }
 footer.export { margin-top: 6mm; border-top: 0.5pt solid #9ca3af; padding-top: 2mm; font-size: 8pt; color: #374151; }
 .small { font-size: 7.5pt; color: #4b5563; }
@@ -91,7 +92,8 @@ def _decision_line(e: Exhibit, action: str) -> str:
     done = e.decided(action)
     if not done:
         return f'<span class="warn">not {action}</span>'
-    return "; ".join(f"{_e(d.actor)}{f' for {_e(d.force)}' if d.force else ''}, {_e(local_time(d.ts_ms))}" for d in done)
+    return "; ".join(f"{_e(d.actor)}{f' for {_e(d.force)}' if d.force else ''}<br><span class=\"small\">"
+                     f"{_e(local_time(d.ts_ms))}</span>" for d in done)
 
 
 def _summary(p: EvidencePack) -> str:
@@ -99,7 +101,7 @@ def _summary(p: EvidencePack) -> str:
     rows = "".join(
         f"<tr><td><a href=\"#exhibit-{e.label}\">{e.label}</a></td><td>{_e(e.subject_id)}</td><td>{e.match_id}</td>"
         f"<td>{_e(e.evidence)}</td><td class=\"num\">{_m(e.closest_m)}</td>"
-        f"<td>{_e(local_time(e.closest_ms))}</td><td class=\"num\">{_dur(e.within_s)}</td>"
+        f"<td class=\"num\">{_dur(e.within_s)}</td>"
         f"<td class=\"num\">{e.score:.3f}{' (significant)' if e.significant else ''}</td>"
         f"<td>{_decision_line(e, 'qualified')}</td><td>{_decision_line(e, 'authorised')}</td></tr>"
         for e in p.exhibits)
@@ -112,7 +114,7 @@ def _summary(p: EvidencePack) -> str:
         f"<h3>The crime</h3>{_crime_facts(c)}"
         f"<h3>Summary of matches</h3>"
         f"<table><thead><tr><th>exhibit</th><th>subject</th><th>match</th><th>evidence</th><th class=\"num\">closest</th>"
-        f"<th>at</th><th class=\"num\">time within radius</th><th class=\"num\">score</th><th>qualified by</th>"
+        f"<th class=\"num\">time within radius</th><th class=\"num\">score</th><th>qualified by</th>"
         f"<th>authorised by</th></tr></thead><tbody>{rows}</tbody></table>"
         + "".join(f'<p class="warn">Match {e.match_id} (exhibit {e.label}) was withdrawn: '
                   f"{_e('; '.join(f'{d.actor}, {local_time(d.ts_ms)}: {d.note}' for d in e.decided('withdrawn')))}</p>"
@@ -145,7 +147,9 @@ def _exhibit_facts(e: Exhibit) -> str:
         ("evidence kind", _e(EVIDENCE_LABELS.get(e.evidence, e.evidence))),
         ("closest approach", f"<b>{_m(e.closest_m)}</b> from the crime location at {_e(local_time(e.closest_ms))}"),
         ("within the radius", within),
-        ("speed and heading there", f"{_speed(e.speed_mps)}, heading {_e(compass(e.heading_deg))}"),
+        *([(("the segment" if e.evidence == "segment" else "the gap"), _between(e))] if e.between else []),
+        ("speed and heading there", f"{_speed(e.speed_mps)}, " + (
+            "not moving" if e.speed_mps is not None and e.speed_mps < 0.05 else f"heading {_e(compass(e.heading_deg))}")),
         ("window checked", f"{_e(local_time(e.window[0]))} to {_e(local_time(e.window[1]))} "
                            f"(crime window ± {e.buffer_ms / 60000:g} min)"),
         ("positions", f"{len(in_w)} in the window; {len(e.positions) - len(in_w)} more shown from "
@@ -155,22 +159,40 @@ def _exhibit_facts(e: Exhibit) -> str:
     ])
 
 
+def _between(e: Exhibit) -> str:
+    a, b = (e.positions[n - 1] for n in e.between)
+    span = _dur((b.ts_ms - a.ts_ms) / 1000)
+    if e.evidence == "segment":
+        return (f"from position {a.n} ({_e(local_time(a.ts_ms, date=False))}, {a.distance_m:,.0f} m away) to position "
+                f"{b.n} ({_e(local_time(b.ts_ms, date=False))}, {b.distance_m:,.0f} m away), {span} apart: "
+                f"neither position is within the radius; the straight path between them is")
+    return (f"no position between {a.n} ({_e(local_time(a.ts_ms, date=False))}, {a.distance_m:,.0f} m away) and "
+            f"{b.n} ({_e(local_time(b.ts_ms, date=False))}, {b.distance_m:,.0f} m away) for {span}, longer than G "
+            f"({e.max_gap_ms / 60000:g} min); at {e.max_speed_mps:g} m/s the person could have been at the crime "
+            f"location in that time")
+
+
 def _positions_table(e: Exhibit) -> str:
     if not e.positions:
         return '<p class="warn">No recorded positions in this span.</p>'
+    days = {local_time(p.ts_ms)[:10] for p in e.positions}
+    one_day = len(days) == 1
     rows = []
     for p in e.positions:
         cls = "within" if p.within_radius else "window" if p.in_window else "context"
         when = "in window" if p.in_window else ("before" if p.ts_ms < e.window[0] else "after")
         rows.append(
             f'<tr class="pos {cls}" data-n="{p.n}" data-ts-ms="{p.ts_ms}" data-distance-m="{p.distance_m:.1f}">'
-            f"<td class=\"num\">{p.n}</td><td>{_e(local_time(p.ts_ms))}</td><td>{when}</td>"
+            f"<td class=\"num\">{p.n}</td><td class=\"time\">{_e(local_time(p.ts_ms, date=not one_day))}</td><td>{when}</td>"
             f"<td class=\"num\">{p.distance_m:,.1f}</td><td>{'yes' if p.within_radius else ''}</td>"
             f"<td class=\"num\">{'-' if p.accuracy_m is None else f'{p.accuracy_m:.0f}'}</td>"
             f"<td class=\"num\">{'gap' if not p.joined else f'{p.speed_mps:.2f}'}</td>"
             f"<td>{_e(compass(p.heading_deg)) if p.joined else ''}</td><td>{_e(p.device)}</td></tr>")
     return (
-        '<table class="positions"><thead><tr><th class="num">#</th><th>time (Europe/London)</th><th>when</th>'
+        '<table class="positions"><colgroup>'
+        + "".join(f'<col style="width: {w}%">' for w in ((6, 14, 10, 13, 9, 10, 10, 14, 14) if one_day else (6, 24, 9, 12, 8, 10, 10, 11, 10)))
+        + '</colgroup><thead><tr><th class="num">#</th>'
+        f'<th>time (Europe/London{", " + next(iter(days)) if one_day else ""})</th><th>when</th>'
         '<th class="num">distance to crime (m)</th><th>within radius</th><th class="num">accuracy (m)</th>'
         '<th class="num">speed (m/s)</th><th>heading</th><th>tag</th></tr></thead><tbody>'
         + "".join(rows) + "</tbody></table>"
@@ -206,20 +228,24 @@ def _exhibit(p: EvidencePack, e: Exhibit) -> str:
     detail = detail_frame(e, c)
     over = overview_frame(e, c)
     base = boundaries_within(over.minx, over.miny, over.maxx, over.maxy)
-    key = "".join(f"<li>{icon}{_e(text)}</li>" for icon, text in key_items(c.location_accuracy_m > 0))
+    items = key_items(c.location_accuracy_m > 0)
+    half = (len(items) + 1) // 2
+    key = "".join(
+        "<tr>" + "".join(f'<td class="icon">{icon}</td><td>{_e(text)}</td>' for icon, text in items[i::half][:2]) + "</tr>"
+        for i in range(half))
     params = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td><td>{_e(why)}</td></tr>" for k, v, why in e.params)
     return (
         f'<section class="exhibit" id="exhibit-{e.label}">'
         f"<h2>Exhibit {e.label}: subject {_e(e.subject_id)}, crime {_e(c.force)} {_e(c.crime_ref)}</h2>"
         f"{_exhibit_facts(e)}"
-        f'<figure>{overview_map(e, c, base, over, detail)}<figcaption><b>{e.label}1. Overview.</b> The positions shown '
+        f'<figure>{overview_map(e, c, base, over, detail, london_locator())}<figcaption><b>{e.label}1. Overview.</b> The positions shown '
         f"({_e(local_time(e.shown[0]))} to {_e(local_time(e.shown[1]))}) around the crime location; the dashed box "
         f"is the detailed map. Width {(over.maxx - over.minx) / 1000:.2f} km. Grid north is up.</figcaption></figure>"
         f'<figure>{detail_map(e, c, detail)}<figcaption><b>{e.label}2. Detail.</b> The effective radius of '
         f"{e.effective_radius_m:g} m around the crime location, every position with its accuracy circle and its number "
         f"in table {e.label}3, and the closest approach ({_m(e.closest_m)} at {_e(local_time(e.closest_ms, date=False))})."
         f" Width {detail.maxx - detail.minx:,.0f} m.</figcaption></figure>"
-        f'<div class="keep"><h3>Key</h3><ul class="key">{key}</ul></div>'
+        f'<div class="keep"><h3>Key</h3><table class="key">{key}</table></div>'
         f"<h3>{e.label}3. Positions</h3>{_positions_table(e)}"
         f'<div class="keep"><h3>{e.label}4. Rule parameters and engine version</h3>'
         f"<table class=\"params\"><thead><tr><th>parameter</th><th>value</th><th>meaning</th></tr></thead>"

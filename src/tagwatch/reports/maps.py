@@ -23,7 +23,8 @@ STYLE = {
     "in_window": 'fill="#1f4e9c" stroke="#ffffff" stroke-width="1"',
     "context": 'fill="#ffffff" stroke="#6b7280" stroke-width="1.5"',
     "within": 'fill="#d97706" stroke="#ffffff" stroke-width="1"',
-    "accuracy": 'fill="#1f4e9c" fill-opacity="0.06" stroke="#1f4e9c" stroke-opacity="0.45" stroke-width="0.8"',
+    # No fill: a person standing still stacks many circles, which must not turn into a solid disc.
+    "accuracy": 'fill="none" stroke="#1f4e9c" stroke-opacity="0.4" stroke-width="0.8"',
     "path": 'fill="none" stroke="#1f4e9c" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"',
     "path_context": 'fill="none" stroke="#6b7280" stroke-width="1.5" stroke-linecap="round"',
     "gap": 'fill="none" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="2 5" stroke-linecap="round"',
@@ -34,6 +35,7 @@ STYLE = {
     "detail_box": 'fill="none" stroke="#111827" stroke-width="1.2" stroke-dasharray="5 3"',
     "borough": 'fill="none" stroke="#9ca3af" stroke-width="1.4"',
     "lsoa": 'fill="none" stroke="#e5e7eb" stroke-width="0.7"',
+    "locator": 'fill="#f3f4f6" stroke="#9ca3af" stroke-width="0.6"',
 }
 FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 
@@ -157,9 +159,33 @@ def _labels(f: Frame, e: Exhibit, min_gap: float = 22.0, limit: int = 60) -> lis
         if any(math.hypot(sx - a, sy - b) < min_gap for a, b in placed):
             continue
         placed.append((sx, sy))
-        out.append(f'<text class="label" x="{_f(sx + 7)}" y="{_f(sy - 6)}" font-size="12" fill="#111827" '
-                   f'stroke="#ffffff" stroke-width="3" paint-order="stroke" {FONT}>{p.n}</text>')
+        out.append(_text(sx + 7, sy - 6, str(p.n), 13, "label"))
     return out
+
+
+def _text(x: float, y: float, text: str, size: float, cls: str = "", anchor: str = "start") -> str:
+    """Text with a white halo (a white copy drawn under it), legible over lines and circles."""
+    attrs = f'x="{_f(x)}" y="{_f(y)}" font-size="{size:g}" text-anchor="{anchor}" {FONT}'
+    return (f'<g class="{cls}"><text {attrs} fill="#ffffff" stroke="#ffffff" stroke-width="3.5" '
+            f'stroke-linejoin="round">{escape(text)}</text><text {attrs} fill="#111827">{escape(text)}</text></g>')
+
+
+def _locator(f: Frame, c: PackCrime, boroughs: Sequence[Boundary], w: float = 210, h: float = 160) -> str:
+    """An inset of London's boroughs with the crime marked: where in London this is."""
+    if not boroughs:
+        return ""
+    minx, miny = min(b.bounds[0] for b in boroughs), min(b.bounds[1] for b in boroughs)
+    maxx, maxy = max(b.bounds[2] for b in boroughs), max(b.bounds[3] for b in boroughs)
+    inset = frame_around([minx, maxx], [miny, maxy], w - 10, h - 10, 0, pad=0.02)
+    ox, oy = f.width - w - 8, f.height - h - 8
+    paths = "".join(
+        f'<path d="{" ".join("M" + " L".join(f"{_f(sx)},{_f(sy)}" for sx, sy in (inset.px(x, y) for x, y in r)) + "Z" for r in b.rings)}" '
+        f'{STYLE["locator"]}/>' for b in boroughs)
+    cx, cy = inset.px(c.x, c.y)
+    return (f'<g class="locator"><rect x="{_f(ox)}" y="{_f(oy)}" width="{w:g}" height="{h:g}" fill="#ffffff" '
+            f'stroke="#6b7280"/><g transform="translate({_f(ox + 5)},{_f(oy + 5)})">{paths}'
+            f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="#dc2626" stroke="#ffffff" stroke-width="1.5"/></g>'
+            f'<text x="{_f(ox + 6)}" y="{_f(oy + h - 6)}" font-size="11" fill="#4b5563" {FONT}>London</text></g>')
 
 
 def _svg(f: Frame, name: str, body: list[str], title: str) -> str:
@@ -185,7 +211,8 @@ def detail_frame(e: Exhibit, c: PackCrime, width: float = 1000, height: float = 
                         min_half_m=1.6 * r, pad=0)
 
 
-def overview_map(e: Exhibit, c: PackCrime, base: Iterable[Boundary], f: Frame, detail: Frame) -> str:
+def overview_map(e: Exhibit, c: PackCrime, base: Iterable[Boundary], f: Frame, detail: Frame,
+                 locator: Sequence[Boundary] = ()) -> str:
     """The track around the crime on the borough and LSOA boundaries; the dashed box is the detailed map."""
     body = _boundaries(f, base) + _path(f, e)
     body.append(_circle(f, c.x, c.y, e.effective_radius_m, STYLE["radius"], "radius"))
@@ -194,12 +221,16 @@ def overview_map(e: Exhibit, c: PackCrime, base: Iterable[Boundary], f: Frame, d
                 f'height="{_f((detail.maxy - detail.miny) * f.k)}" {STYLE["detail_box"]}/>')
     for p in e.positions:
         style = STYLE["within"] if p.within_radius else STYLE["in_window"] if p.in_window else STYLE["context"]
-        body.append(_marker(f, p.x, p.y, style, "position", r=3.2))
-    body.append(_crime_mark(f, c, 11))
+        body.append(_marker(f, p.x, p.y, style, "position", r=3.8))
+    body.append(_crime_mark(f, c, 12))
+    placed: list[tuple[float, float]] = []
     for p in (e.positions[:1] + e.positions[-1:]) if e.positions else ():
         sx, sy = f.px(p.x, p.y)
-        body.append(f'<text x="{_f(sx + 7)}" y="{_f(sy + 16)}" font-size="13" stroke="#ffffff" stroke-width="3" '
-                    f'paint-order="stroke" {FONT}>{p.n}: {escape(local_time(p.ts_ms, date=False))}</text>')
+        if any(math.hypot(sx - a, sy - b) < 30 for a, b in placed):
+            continue  # first and last in the same place: one label
+        placed.append((sx, sy))
+        body.append(_text(sx, sy + 22, f"{p.n}: {local_time(p.ts_ms, date=False)}", 13, "label", "middle"))
+    body.append(_locator(f, c, locator))
     return _svg(f, f"overview-{e.label}", body, f"Exhibit {e.label}: overview map")
 
 
@@ -234,7 +265,7 @@ def key_items(has_r_inner: bool) -> list[tuple[str, str]]:
         (icon(f'<circle cx="20" cy="10" r="4.5" {STYLE["in_window"]}/>'), "position in the window (crime window ± B)"),
         (icon(f'<circle cx="20" cy="10" r="4.5" {STYLE["context"]}/>'), "position shortly before or after the window"),
         (icon(f'<circle cx="20" cy="10" r="8" {STYLE["accuracy"]}/>'),
-         "accuracy circle: the tag's reported accuracy around each position"),
+         "accuracy circle: the tag's reported accuracy around each position (drawn to scale)"),
         (icon(f'<line x1="4" y1="10" x2="36" y2="10" {STYLE["path"]}/>'),
          "path: straight segment between positions at most G apart"),
         (icon(f'<line x1="4" y1="10" x2="36" y2="10" {STYLE["gap"]}/>'),
