@@ -82,12 +82,12 @@ def _circle(f: Frame, x: float, y: float, r_m: float, style: str, cls: str) -> s
     return f'<circle class="{cls}" cx="{_f(sx)}" cy="{_f(sy)}" r="{_f(max(r_m * f.k, 0.5))}" {style}/>'
 
 
-def _marker(f: Frame, x: float, y: float, style: str, cls: str, r: float = 4.5) -> str:
+def _marker(f: Frame, x: float, y: float, style: str, cls: str, r: float = 5.5) -> str:
     sx, sy = f.px(x, y)
     return f'<circle class="{cls}" cx="{_f(sx)}" cy="{_f(sy)}" r="{r}" {style}/>'
 
 
-def _crime_mark(f: Frame, c: PackCrime, size: float = 9) -> str:
+def _crime_mark(f: Frame, c: PackCrime, size: float = 13) -> str:
     sx, sy = f.px(c.x, c.y)
     pts = " ".join(f"{_f(sx + size * math.sin(a * math.pi / 5) * (1 if a % 2 == 0 else 0.45))},"
                    f"{_f(sy - size * math.cos(a * math.pi / 5) * (1 if a % 2 == 0 else 0.45))}" for a in range(10))
