@@ -186,3 +186,46 @@ def test_evidence_errors_are_one_line_and_exit_2(pack, args, message, monkeypatc
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert not (pack["tmp"] / "x.html").exists() and not (pack["tmp"] / "x.txt").exists()
+
+
+def test_pack_flags_a_withdrawn_match_and_a_newer_crime_version():
+    """The pure core alone: store rows and a track in, the rendered pack out."""
+    import numpy as np
+
+    from tagwatch.reports import build_exhibit, build_pack, render_html
+    from tagwatch.rules import Track
+
+    crime = {"force": "MPS", "crime_ref": "R1", "version": 1, "crime_type": "TFP", "from_ms": T0, "to_ms": T0,
+             "x": 530_000.0, "y": 180_000.0, "lat": 51.5, "lon": -0.12, "location_accuracy_m": 0.0, "changed": ""}
+    ts = np.arange(T0 - 40 * MIN, T0 + 40 * MIN, MIN)
+    track = Track.from_columns(ts, np.full(ts.size, 530_040.0), np.full(ts.size, 180_000.0), np.full(ts.size, 12.0),
+                               device_ids=("TAG9",))
+    params = {"match": {"radius_m": 100.0, "buffer_s": 900.0, "max_gap_s": 600.0, "max_speed_mps": 12.0},
+              "radius_by_type": {}, "score": {"weights": {"closeness": 0.35, "time_within": 0.2, "evidence": 0.25,
+                                                           "offence": 0.1, "risk": 0.1}, "threshold": 0.6}}
+    match = {"id": 5, "run_id": 2, "run_started_ms": T0, "engine_version": "tagwatch-correlate 1",
+             "run_params": json.dumps(params), "subject_id": "S9", "evidence": "fix", "closest_m": 40.0,
+             "closest_ms": T0 - 15 * MIN, "first_within_ms": T0 - 15 * MIN, "last_within_ms": T0 + 15 * MIN,
+             "within_s": 1800.0, "speed_mps": 0.0, "heading_deg": 0.0, "score": 0.74, "significant": 1,
+             "parts": json.dumps({"closeness": 0.6, "time_within": 1.0, "evidence": 1.0, "offence": 0.0, "risk": 0.6})}
+    reviews = [{"ts_ms": T0 + 60 * MIN, "action": "withdrawn", "actor": "sup3", "force": "MPS",
+                "note": "crime record cancelled"}]
+    exhibit = build_exhibit("A", match, crime, track, "medium", reviews)
+    assert [p.ts_ms for p in exhibit.positions] == [t for t in ts if T0 - 30 * MIN <= t <= T0 + 30 * MIN]
+    assert all(p.distance_m == pytest.approx(40.0) and p.within_radius == p.in_window for p in exhibit.positions)
+    html = render_html(build_pack(crime, [exhibit], "analyst7", "test", T0 + 2 * 60 * MIN, "tagwatch", 2))
+    assert "Match 5 (exhibit A) was withdrawn" in html and "crime record cancelled" in html
+    assert "The police have since sent version 2 of this crime" in html
+    assert "not moving" in html and "TAG9" in html
+
+
+def test_crime_versions_by_number(store, tmp_path):
+    from tagwatch.ingest.crimes import read_crime_file
+
+    path = tmp_path / "c.csv"
+    for i, start in enumerate(("2026-06-20T10:00:00Z", "2026-06-20T10:30:00Z")):
+        path.write_text(f"crime_id,crime_type,lat,lon,from,to\nC9,RB,51.45,-0.02,{start},{start}\n")
+        store.record_crime_batch(read_crime_file(path), i)
+    assert store.latest_crime_version("local", "C9") == 2 and store.latest_crime_version("local", "X") is None
+    assert store.crime_version("local", "C9", 1)["from_ms"] + 30 * MIN == store.crime_version("local", "C9", 2)["from_ms"]
+    assert store.crime_version("local", "C9", 3) is None

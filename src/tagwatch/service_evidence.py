@@ -72,7 +72,8 @@ def export_evidence(store: Store, match_ids: int | Sequence[int], out_path: str 
         track = store.load_track(m["subject_id"], lo, hi + 1)
         exhibits.append(build_exhibit(_label(i), m, crime, track, risk.get(m["subject_id"], "unknown"),
                                       store.match_reviews(m["id"])))
-    html = render_html(build_pack(crime, exhibits, by.strip(), purpose.strip(), now_ms, _software()))
+    html = render_html(build_pack(crime, exhibits, by.strip(), purpose.strip(), now_ms, _software(),
+                                  store.latest_crime_version(force, ref)))
     if fmt == "pdf":
         from .reports.pdf import html_to_pdf
         data = html_to_pdf(html)

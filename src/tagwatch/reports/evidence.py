@@ -56,6 +56,7 @@ class PackCrime:
     lon: float
     location_accuracy_m: float
     changed: str  # fields that changed from the previous version ("" for the first)
+    latest_version: int  # the newest version in the store: later than ``version`` when re-sent since
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +164,12 @@ def compass(deg: float | None) -> str:
     return f"{deg:.0f}° ({points[int((deg % 360) / 45 + 0.5) % 8]})"
 
 
-def _crime(row: dict[str, Any]) -> PackCrime:
+def _crime(row: dict[str, Any], latest_version: int | None = None) -> PackCrime:
     return PackCrime(row["force"], row["crime_ref"], int(row["version"]), row["crime_type"],
                      CRIME_TYPES.get(row["crime_type"], row["crime_type"]), int(row["from_ms"]), int(row["to_ms"]),
                      float(row["x"]), float(row["y"]), float(row["lat"]), float(row["lon"]),
-                     float(row["location_accuracy_m"] or 0.0), row.get("changed") or "")
+                     float(row["location_accuracy_m"] or 0.0), row.get("changed") or "",
+                     max(int(row["version"]), latest_version or 0))
 
 
 def _run_params(match: dict[str, Any]) -> dict[str, Any]:
@@ -217,8 +219,8 @@ def build_exhibit(label: str, match: dict[str, Any], crime_row: dict[str, Any], 
 
 
 def build_pack(crime_row: dict[str, Any], exhibits: Sequence[Exhibit], by: str, purpose: str, now_ms: int,
-               software: str) -> EvidencePack:
-    return EvidencePack(_crime(crime_row), tuple(exhibits), by, purpose, now_ms, software)
+               software: str, latest_version: int | None = None) -> EvidencePack:
+    return EvidencePack(_crime(crime_row, latest_version), tuple(exhibits), by, purpose, now_ms, software)
 
 
 def _positions(track: Track, crime: PackCrime, r_eff: float, gap_ms: int, window: tuple[int, int],

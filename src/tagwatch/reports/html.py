@@ -112,7 +112,10 @@ def _summary(p: EvidencePack) -> str:
         f"{_e(local_time(c.from_ms))}. {len(p.exhibits)} exhibit{'s' if len(p.exhibits) != 1 else ''}.</div>"
         f'<div class="statement">{_e(p.statement)}</div>'
         f"<h3>The crime</h3>{_crime_facts(c)}"
-        f"<h3>Summary of matches</h3>"
+        + (f'<p class="warn">The police have since sent version {c.latest_version} of this crime. These matches were '
+           f"found against version {c.version}, which this pack describes; a new correlation run checks the newer "
+           "version.</p>" if c.latest_version > c.version else "")
+        + "<h3>Summary of matches</h3>"
         f"<table><thead><tr><th>exhibit</th><th>subject</th><th>match</th><th>evidence</th><th class=\"num\">closest</th>"
         f"<th class=\"num\">time within radius</th><th class=\"num\">score</th><th>qualified by</th>"
         f"<th>authorised by</th></tr></thead><tbody>{rows}</tbody></table>"
