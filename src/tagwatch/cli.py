@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from . import service
 from .cli_crimes import correlate_cmd, crimes_app, matches_app
+from .cli_evidence import evidence_cmd
 from .cli_orders import orders_app
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
 from .codec import InputError
@@ -39,6 +40,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(crimes_app, name="crimes")
 app.add_typer(matches_app, name="matches")
 app.command("correlate")(correlate_cmd)
+app.command("evidence")(evidence_cmd)
 
 def store_at(db: str) -> Store:
     return open_store(db)

@@ -60,6 +60,20 @@ class CrimeRecords:
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(q).mappings()]
 
+    def crime_version(self, force: str, crime_ref: str, version: int) -> dict[str, Any] | None:
+        """One version of a crime, or None."""
+        c_ = s.crimes.c
+        q = select(s.crimes).where(c_.force == force, c_.crime_ref == crime_ref, c_.version == version)
+        with self.engine.connect() as c:
+            row = c.execute(q).mappings().first()
+        return dict(row) if row else None
+
+    def latest_crime_version(self, force: str, crime_ref: str) -> int | None:
+        c_ = s.crimes.c
+        q = select(func.max(c_.version)).where(c_.force == force, c_.crime_ref == crime_ref)
+        with self.engine.connect() as c:
+            return c.execute(q).scalar_one()
+
     def crime_batches(self) -> list[dict[str, Any]]:
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(select(s.crime_batches).order_by(s.crime_batches.c.id)).mappings()]

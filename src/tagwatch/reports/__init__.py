@@ -1,0 +1,6 @@
+"""Reports: evidence packs of correlation matches (HTML, PDF)."""
+
+from .evidence import STATEMENT, EvidencePack, Exhibit, build_exhibit, build_pack
+from .html import render_html
+
+__all__ = ["STATEMENT", "EvidencePack", "Exhibit", "build_exhibit", "build_pack", "render_html"]
