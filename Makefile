@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ demo: install
 # distribution's server binaries (/usr/lib/postgresql/15/bin); missing ones fail the run.
 test: install-test
 	TAGWATCH_REQUIRE_PG=1 $(BIN)/python -m pytest -q
+
+# Benchmark peers (bench/bench_correlate.py): DuckDB from PyPI, PostGIS from Debian (as root).
+bench-deps: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	command -v apt-get >/dev/null && (dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3)) || true
 
 clean:
 	rm -rf $(VENV) demo-pilot *.egg-info src/*.egg-info .pytest_cache .hypothesis

@@ -20,6 +20,7 @@ from tagwatch.schemas import load_schema
 from tagwatch.sim import score, simulate
 from tagwatch.sim.tag import battery_levels, spike_into_zone
 from tagwatch.sim.text import fixed_decimals, iso_seconds
+from tagwatch.sim.timeline import from_iso
 from tagwatch.sim.truth import low_battery_runs
 
 KINDS = {"exclusion_breach", "curfew_breach", "attendance_missed", "low_battery", "strap_tamper", "no_fix", "no_comms"}
@@ -264,3 +265,12 @@ def test_crimes_and_police_batches_import_cleanly_and_offences_are_real_crimes(p
     truth = json.loads((out / "truth.json").read_text())
     for o in truth["offences"]:
         assert by_ref[o["crime_id"]].crime_type == o["crime_type"]
+
+
+@pytest.mark.parametrize("days", [1, 2, 3])
+def test_short_pilots_start_every_order_before_the_end(tmp_path, days):
+    """A late start (1-4 days in) must still leave a day of order in a short pilot."""
+    simulate(tmp_path, n_subjects=40, days=days, seed=3)
+    enrol = json.loads((tmp_path / "enrolment.json").read_text())
+    for o in enrol["orders"]:
+        assert from_iso(o["start"]) < from_iso(o["end"]), o["id"]

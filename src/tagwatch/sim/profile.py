@@ -47,7 +47,10 @@ def make_subject(i: int, seed: int, start_ms: int, end_ms: int, start_day: date,
     attend = ATTEND[int(rng.integers(2))] if rng.random() < 0.6 and not trail_only else None
     # Order period: most start with the pilot, some are released a few days in.
     late_start = rng.random() < 0.15
-    o_start = local_ms(start_day, (int(rng.integers(1, 5)) * 24 + 12) * 60) if late_start else start_ms
+    # 1-4 days in, but at least a day before the pilot ends (no late start in a pilot under 3 days).
+    delay_days = min(int(rng.integers(1, 5)), days - 2) if late_start else 0
+    late_start = delay_days >= 1
+    o_start = local_ms(start_day, (delay_days * 24 + 12) * 60) if late_start else start_ms
     first_night = None
     if late_start:
         fn_day = datetime.fromtimestamp(o_start / 1000, UTC).date()
