@@ -113,16 +113,34 @@ def test_crime_location_accuracy_widens_the_radius():
     assert match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0, location_accuracy_m=50.0)).evidence is Evidence.FIX
 
 
-@pytest.mark.parametrize("m, crime_type, offence, risk, expected", [
-    # The two worked examples of docs/correlation.md.
-    (dict(evidence=Evidence.FIX, closest_m=30, within_s=240), "RB", "robbery", "high", 0.855),
-    (dict(evidence=Evidence.SEGMENT, closest_m=90, within_s=5), "BIAD", "assault", "low", 0.2433),
-    (dict(evidence=Evidence.UNACCOUNTED_GAP, closest_m=900, within_s=0), "RB", "robbery", "high", 0.25),
+@pytest.mark.parametrize("m, crime_type, offence, risk, window_s, routine, expected", [
+    # The worked examples of docs/correlation.md.
+    (dict(evidence=Evidence.FIX, closest_m=30, within_s=240), "RB", "robbery", "high", 600, (1, 13), 0.9146),
+    (dict(evidence=Evidence.FIX, closest_m=20, within_s=21600), "BIAD", "assault", "low", 21600, (13, 13), 0.4067),
+    (dict(evidence=Evidence.SEGMENT, closest_m=90, within_s=5), "BIAD", "assault", "low", 14400, (0, 13), 0.3808),
+    (dict(evidence=Evidence.UNACCOUNTED_GAP, closest_m=900, within_s=0), "RB", "robbery", "high", 600, (0, 0), 0.53),
 ])
-def test_score_is_the_documented_weighted_sum(m, crime_type, offence, risk, expected):
+def test_score_is_the_documented_weighted_sum(m, crime_type, offence, risk, window_s, routine, expected):
     from tagwatch.correlate import TrackMatch
     from tagwatch.correlate.score import ScoreParams, score_match
     match = TrackMatch(m["evidence"], m["closest_m"], 0, 0, 0, m["within_s"], None, None)
-    score, parts = score_match(match, 100.0, crime_type, offence, risk)
+    score, parts = score_match(match, 100.0, crime_type, offence, risk, window_s=window_s, routine=routine)
     assert score == pytest.approx(expected, abs=1e-4) and all(0 <= v <= 1 for v in parts.values())
-    assert (score >= ScoreParams().threshold) == (expected >= 0.6)
+    assert (score >= ScoreParams().threshold) == (expected >= 0.7)
+
+
+def test_no_unaccounted_gap_can_be_significant():
+    """Every part at its best but the path's: still under the threshold."""
+    from tagwatch.correlate import TrackMatch
+    from tagwatch.correlate.score import ScoreParams, score_match
+    m = TrackMatch(Evidence.UNACCOUNTED_GAP, 0.0, 0, None, None, 0.0, None, None)
+    assert score_match(m, 100.0, "RB", "robbery", "high", window_s=0, routine=(0, 13))[0] < ScoreParams().threshold
+
+
+def test_routine_presence_counts_other_days_near_the_site():
+    from tagwatch.correlate.score import DAY_MS, routine_presence
+    day0 = 20_000 * DAY_MS
+    ts = np.array([day0 + d * DAY_MS + 3_600_000 for d in range(-3, 4)], dtype=np.int64)  # one fix a day
+    x = np.array([0.0, 500.0, 50.0, 0.0, 20.0, 900.0, 99.0])  # near on days -3, -1, +1, +3; the crime day is 0
+    near, seen = routine_presence(ts, x, np.zeros(7), 0.0, 0.0, 100.0, day0, day0 + 600_000)
+    assert (near, seen) == (4, 6)

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tagwatch.cli import app
+from tagwatch.correlate import ENGINE_VERSION
 from tagwatch.geo import to_bng, to_wgs84
 from tagwatch.model import iso
 from tagwatch.reports import STATEMENT
@@ -126,7 +127,7 @@ def test_fix_match_pack_has_positions_maps_parameters_score_and_decisions(pack):
     row = re.search(rf'data-ts-ms="{T0 + 50 * MIN}".*?</tr>', a_html).group(0)
     assert ">11:50:00 +01:00<" in row and "Europe/London, 2026-06-20" in a_html
     # The run's parameters, engine version and score parts, as stored.
-    assert "tagwatch-correlate 1" in a_html and "100 m" in a_html and "15 min" in a_html
+    assert ENGINE_VERSION in a_html and "100 m" in a_html and "15 min" in a_html
     parts = json.loads(m["parts"])
     for name, value in parts.items():
         row = re.search(rf'<tr class="part" data-part="{name}">(.*?)</tr>', a_html).group(1)

@@ -75,7 +75,7 @@ def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from
                       help="Radius for one crime type, TYPE=METRES (repeatable), e.g. TOMV=200.")] = None,
                   buffer: Annotated[float, typer.Option(help="Minutes added before and after the crime window.")] = 15.0,
                   max_gap: Annotated[float, typer.Option(help="Minutes: longer gaps are not joined by a segment.")] = 10.0,
-                  threshold: Annotated[float, typer.Option(help="Score at or above which a match is significant.")] = 0.6,
+                  threshold: Annotated[float, typer.Option(help="Score at or above which a match is significant.")] = ScoreParams().threshold,
                   risk: Annotated[Optional[list[str]], typer.Option(help="Only subjects of this risk level (repeatable).")] = None,
                   significant: Annotated[bool, typer.Option("--significant", help="List only significant matches.")] = False,
                   fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from .correlate import ENGINE_VERSION, MatchParams
 from .correlate.batch import CrimeColumns, join_tracks
-from .correlate.score import ScoreParams, score_match
+from .correlate.score import DAY_MS, ScoreParams, routine_presence, score_match
 from .store import Store
 from .store import schema as s
 
@@ -55,11 +55,21 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
                             np.array([c["from_ms"] for c in crimes], np.int64),
                             np.array([c["to_ms"] for c in crimes], np.int64), radius)
         pairs = join_tracks(offsets, *(np.concatenate([t[k] for t in tracks]) for k in range(3)), cols, params)
+        # Routine presence needs each matched subject's weeks around the crimes, not only the windows.
+        around = scoring.routine_days * DAY_MS
+        for s_idx in np.unique(pairs.subject[pairs.evidence != 2]).tolist():
+            tracks[s_idx] = store.load_positions(subjects[s_idx].id, lo - around, hi + around)
         for k in range(len(pairs)):
-            c, sub = crimes[pairs.crime[k]], subjects[pairs.subject[k]]
-            m = pairs.match(k)
-            score, parts = score_match(m, float(radius[pairs.crime[k]]), c["crime_type"], sub.offence,
-                                       sub.risk_level, scoring)
+            c, s_idx = crimes[pairs.crime[k]], int(pairs.subject[k])
+            sub, m = subjects[s_idx], pairs.match(k)
+            r_k = float(radius[pairs.crime[k]])
+            routine = (0, 0)
+            if pairs.evidence[k] != 2:  # an unaccounted gap places no one anywhere: not asked
+                ts, x, y = tracks[s_idx]
+                near = (ts >= c["from_ms"] - around) & (ts <= c["to_ms"] + around)
+                routine = routine_presence(ts[near], x[near], y[near], c["x"], c["y"], r_k, c["from_ms"], c["to_ms"])
+            score, parts = score_match(m, r_k, c["crime_type"], sub.offence, sub.risk_level, scoring,
+                                       (c["to_ms"] - c["from_ms"]) / 1000, routine)
             found.append((c, sub.id, m, score, parts))
     run_params = {"match": asdict(params), "radius_by_type": radius_by_type, "score": asdict(scoring),
                   "since_ms": since_ms, "until_ms": until_ms,

@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["ENGINE_VERSION", "Evidence", "CrimeSite", "MatchParams", "TrackMatch", "match_track"]
 
-ENGINE_VERSION = "tagwatch-correlate 1"
+ENGINE_VERSION = "tagwatch-correlate 2"  # 2: score with specificity and routine presence
 
 
 class Evidence(StrEnum):

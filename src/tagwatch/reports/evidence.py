@@ -35,6 +35,8 @@ STATEMENT = ("A match shows only that the recorded positions of the tag worn by 
 CONTEXT_MS = 15 * 60_000
 
 PART_LABELS = {"closeness": "closeness", "time_within": "time within radius", "evidence": "evidence kind",
+               "specificity": "how precisely the crime's time is known",
+               "unusual": "presence there is not routine for the subject",
                "offence": "offence relates to crime type", "risk": "assessed risk"}
 EVIDENCE_LABELS = {"fix": "fix: a recorded position within the radius",
                    "segment": "segment: only the straight path between two positions comes within the radius",
@@ -285,6 +287,10 @@ def _score_parts(match: dict[str, Any], sp: dict[str, Any], radius_eff: float, r
         "offence": ("1: the recorded offence relates to this crime type" if parts.get("offence")
                     else "0: the recorded offence does not relate to this crime type"),
         "risk": f"assessed {risk_level}: " + ", ".join(f"{k} {v:g}" for k, v in sp.get("risk_value", {}).items()),
+        "specificity": (f"{float(sp.get('specific_window_s', 1800)) / 60:.0f} min / the crime's reported window "
+                        f"(to - from), at most 1"),
+        "unusual": (f"1 - share of the other monitored days (up to {sp.get('routine_days', 14)} either side) on which "
+                    "the subject was within the radius of this spot; 0.5 when no other day was monitored"),
     }
     return tuple(ScorePart(k, PART_LABELS.get(k, k), float(v), float(weights.get(k, 0.0)), how.get(k, ""))
                  for k, v in parts.items())
