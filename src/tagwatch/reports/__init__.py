@@ -1,0 +1,1 @@
+"""Reports rendered for people: HTML (and PDF) with static plots, made offline."""
