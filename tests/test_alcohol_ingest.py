@@ -140,3 +140,11 @@ def test_a_gps_tag_and_an_alcohol_tag_are_worn_together(store, alc):
     store.assign("CAM2", "S1", START + 2000)  # an alcohol tag swap ends the other alcohol tag only
     assert [(a.device_id, a.from_ms - START, a.to_ms and a.to_ms - START) for a in store.assignments("S1")] == [
         ("CAM1", 0, 2000), ("TAG1", 1000, None), ("CAM2", 2000, None)]
+
+
+def test_fix_ingest_points_a_readings_file_to_the_alcohol_command(tmp_path):
+    p = tmp_path / "readings.csv"
+    p.write_text(HEADER + GOOD)
+    store = open_store(f"sqlite:///{tmp_path / 'f.db'}")
+    with pytest.raises(FileError, match="use tagwatch alcohol ingest"):
+        service.ingest_files(store, [p], NOW)

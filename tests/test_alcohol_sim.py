@@ -111,3 +111,36 @@ def test_simulate_load_and_report_from_the_cli(tmp_path, monkeypatch):
     call("alcohol", "set", "threshold_g_dl=0.03")
     assert "0.03" in call("alcohol", "rules").output
     assert "alcohol subjects" in call("alcohol", "evaluate", "--as-of", "2025-10-16T00:00:00+01:00").output
+
+
+def test_operator_flow_from_the_cli(tmp_path, monkeypatch, alc, b):
+    monkeypatch.setenv("TAGWATCH_DB", f"sqlite:///{tmp_path / 'op.db'}")
+    runner = CliRunner()
+
+    def call(*args, ok=True):
+        result = runner.invoke(app, [str(a) for a in args])
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    start = b.utc(2026, 3, 2, 10)
+    call("subjects", "add", "S1")
+    call("devices", "add", "CAM1", "--kind", "alcohol")
+    call("devices", "assign", "CAM1", "S1", "--from", "2026-03-02T10:00:00Z")
+    call("orders", "add", "O1", "--subject", "S1", "--type", "community", "--start", "2026-03-02T10:00:00Z",
+         "--end", "2026-04-01T10:00:00+01:00", "--alcohol-abstinence")
+    rows = alc.readings(start, start + 4 * 86_400_000, alc.drink(start + 30 * 3_600_000))
+    path = tmp_path / "readings.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = " ".join(call("alcohol", "ingest", path, "--as-of", "2026-03-08T10:00:00Z").output.split())
+    assert f"accepted {len(rows)}, duplicates 0, rejected 0" in out and "alerts new 2" in out
+    alerts = json.loads(call("alerts", "--format", "json").stdout)
+    # and the tag has been quiet for two days (longer than a missed nightly upload)
+    assert sorted((a["kind"], a["end"]) for a in alerts) == [("alcohol_drinking", _iso(start + 38 * 3_600_000)),
+                                                             ("alcohol_no_readings", None)]
+    drinking = next(a for a in alerts if a["kind"] == "alcohol_drinking")
+    assert drinking["condition_id"] == "alcohol" and drinking["severity"] == "high"
+    call("alerts", "ack", drinking["id"], "--by", "op1")
+    again = " ".join(call("alcohol", "ingest", path, "--as-of", "2026-03-08T10:00:00Z").output.split())
+    assert "accepted 0, duplicates" in again
+    assert next(a for a in json.loads(call("alerts", "--format", "json").stdout)
+                if a["id"] == drinking["id"])["status"] == "acknowledged"

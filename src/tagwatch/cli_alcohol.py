@@ -96,11 +96,10 @@ def days(subject: str,
     store = open_store(db)
     to_ms = ts_opt(end, "--to")
     as_of_ms = ts_opt(as_of, "--as-of", min(to_ms, now_ms()) if to_ms is not None else now_ms())
-    rep, _ = svc.aamr(store, ts_opt(start, "--from"), to_ms, as_of_ms)
     rows = [{"date": d.date.isoformat(), "order_id": d.order_id, "hours": d.hours, "readings": d.readings,
              "expected": round(d.expected, 1), "drinking": d.drinking, "obstruction_or_tamper": d.integrity,
              "missed_readings": d.gap, "compliant": d.compliant}
-            for o in rep.orders if o.subject_id == subject for d in o.days]
+            for d in svc.subject_days(store, subject, ts_opt(start, "--from"), to_ms, as_of_ms)]
     render(rows, ["date", "order_id", "hours", "readings", "expected", "drinking", "obstruction_or_tamper",
                   "missed_readings", "compliant"], fmt, f"Monitored days of {subject} ({len(rows)})")
 

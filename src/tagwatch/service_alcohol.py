@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .alcohol import (DEFAULT_ALCOHOL_SETTINGS, AamrReport, AlcoholSettings, Readings, SubjectVerdict,
-                      aamr_report, alcohol_periods, judge_subject)
+from .alcohol import (DEFAULT_ALCOHOL_SETTINGS, AamrReport, AlcoholSettings, Day, Readings, SubjectVerdict,
+                      aamr_report, alcohol_periods, judge_days, judge_subject)
 from .ingest.alcohol import read_reading_records, validate_reading
 from .ingest.fixes import Reject
 from .model import ALCOHOL_ALERT_KINDS, ConditionKind
@@ -21,7 +21,7 @@ from .store import Store
 from .store.alcohol import READING_COLUMNS
 
 __all__ = ["ingest_alcohol_rows", "ingest_alcohol_files", "evaluate_alcohol", "alcohol_subjects", "subject_verdict",
-           "aamr", "get_alcohol_settings", "set_alcohol_settings"]
+           "subject_days", "aamr", "get_alcohol_settings", "set_alcohol_settings"]
 
 BATCH = 20_000
 META_KEY = "alcohol_rules"
@@ -134,6 +134,18 @@ def subject_verdict(store: Store, subject_id: str, as_of_ms: int,
     """Everything the alcohol rules find for one subject (curves with verdicts, episodes)."""
     settings = settings or get_alcohol_settings(store)
     return judge_subject(subject_id, store.orders(subject_id), _readings_of(store, subject_id), as_of_ms, settings)
+
+
+def subject_days(store: Store, subject_id: str, from_ms: int | None, to_ms: int | None, as_of_ms: int,
+                 settings: AlcoholSettings | None = None) -> list[Day]:
+    """One subject's monitored days in [from, to) (default: all of them up to the horizon)."""
+    if subject_id not in alcohol_subjects(store):
+        raise LookupError(f"subject {subject_id!r} has no alcohol-abstinence order")
+    settings = settings or get_alcohol_settings(store)
+    v = subject_verdict(store, subject_id, as_of_ms, settings)
+    lo = from_ms if from_ms is not None else min(p.start_ms for p in v.periods)
+    return judge_days(v.periods, v.readings.ts_ms, v.episodes, lo, as_of_ms if to_ms is None else to_ms, as_of_ms,
+                      settings)
 
 
 def evaluate_alcohol(store: Store, as_of_ms: int, now_ms: int, subject_ids: Sequence[str] | None = None,

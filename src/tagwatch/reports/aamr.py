@@ -46,18 +46,23 @@ def _dt(ms) -> np.ndarray:
 
 
 def subject_plot_png(subject_id: str, verdict: SubjectVerdict, settings: AlcoholSettings, dpi: int = 72) -> bytes:
-    """Readings (g/dL) over the orders, confirmed events shaded red, rejected curves marked."""
+    """Readings (g/dL) over the orders: confirmed events shaded red, curves that did not
+    confirm marked with a cross, obstruction, tamper and missed readings shaded (drawn at
+    least 0.6 % of the plot wide, so a two-hour episode in a four-month order still shows)."""
     r = verdict.readings
     fig, ax = plt.subplots(figsize=(10, 2.0), dpi=dpi)
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.86, bottom=0.14)
     ax.plot(_dt(r.ts_ms), r.tac_g_dl, lw=0.7, color="#1f4e79", label="TAC readings")
     ax.axhline(settings.threshold_g_dl, color="#b00020", lw=0.6, ls="--", label=f"threshold {settings.threshold_g_dl:.3f}")
+    lo = int(r.ts_ms[0]) if len(r) else 0
+    hi = int(r.ts_ms[-1]) if len(r) else 1
+    least = max(1, (hi - lo) * 6 // 1000)
+    shown: set[AlertKind] = set()
     for e in verdict.episodes:
-        end = e.end_ms if e.end_ms is not None else (int(r.ts_ms[-1]) if len(r) else e.start_ms)
-        if e.kind is AlertKind.ALCOHOL_DRINKING:
-            ax.axvspan(_dt(e.start_ms), _dt(end), color="#d62728", alpha=0.25, lw=0)
-        else:
-            ax.axvspan(_dt(e.start_ms), _dt(max(end, e.start_ms + 1_800_000)), color=_INTEGRITY_COLOUR[e.kind],
-                       alpha=0.35, lw=0)
+        end = e.end_ms if e.end_ms is not None else hi
+        colour = "#d62728" if e.kind is AlertKind.ALCOHOL_DRINKING else _INTEGRITY_COLOUR[e.kind]
+        ax.axvspan(_dt(e.start_ms), _dt(max(end, e.start_ms + least)), color=colour, alpha=0.3, lw=0)
+        shown.add(e.kind)
     confirmed = [c for c in verdict.curves if c.confirmed]
     rejected = [c for c in verdict.curves if not c.confirmed]
     if confirmed:
@@ -66,15 +71,18 @@ def subject_plot_png(subject_id: str, verdict: SubjectVerdict, settings: Alcohol
     if rejected:
         ax.plot(_dt([c.peak_ms for c in rejected]), [c.peak_g_dl for c in rejected], "x", color="#555555", ms=5,
                 label="not confirmed (spike or drift)")
+    for kind, name in ((AlertKind.ALCOHOL_OBSTRUCTION, "obstruction"), (AlertKind.ALCOHOL_TAMPER, "strap tamper"),
+                       (AlertKind.ALCOHOL_NO_READINGS, "missed readings")):
+        if kind in shown:
+            ax.fill_between([], [], color=_INTEGRITY_COLOUR[kind], alpha=0.3, label=name)
     for p in verdict.periods:
         ax.axvline(_dt(p.start_ms), color="#2ca02c", lw=0.8)
     ax.set_ylabel("g/dL")
     ax.set_ylim(0, max(0.05, float(np.nanmax(r.tac_g_dl)) if len(r) else 0.05) * 1.35)  # room for the key
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.margins(x=0.01)
-    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=4)
+    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=6)
     ax.set_title(subject_id, fontsize=9, loc="left")
-    fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
@@ -97,7 +105,7 @@ def _weekly_plot_png(report: AamrReport, dpi: int = 72) -> bytes:
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.set_ylabel("days per week")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.95, bottom=0.12)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
