@@ -151,3 +151,44 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         return open_store(f"sqlite:///{tmp_path / 'test.db'}")
     return open_store(request.getfixturevalue("postgres").new_database())
+
+
+# -- alcohol tags -------------------------------------------------------------------------------------
+HALF_HOUR = 1_800_000
+
+
+def tac_readings(start_ms: int, end_ms: int, tac=lambda t: 0.0, device_id: str = "CAM1", **extra) -> list[dict]:
+    """Reading rows every 30 minutes in [start, end) as the API takes them; ``tac(ts_ms) -> g/dL``."""
+    from tagwatch.model import iso
+    return [{"device_id": device_id, "ts": iso(t), "tac": round(float(tac(t)), 4), "skin_temp_c": 31.5,
+             "ir_distance": 3.0, **extra} for t in range(start_ms, end_ms, HALF_HOUR)]
+
+
+def drink_curve(start_ms: int, peak: float = 0.06, rise_h: float = 3.0, fall_g_dl_h: float = 0.012):
+    """A plausible transdermal curve: linear rise to ``peak`` then elimination at ``fall_g_dl_h``."""
+    def tac(t: int) -> float:
+        h = (t - start_ms) / 3_600_000
+        if h < 0:
+            return 0.0
+        if h < rise_h:
+            return peak * h / rise_h
+        return max(0.0, peak - (h - rise_h) * fall_g_dl_h)
+    return tac
+
+
+def enrol_alcohol(store, subject_id: str = "S1", device_id: str = "CAM1", order_id: str = "O1",
+                  start_ms: int = 0, end_ms: int | None = None) -> None:
+    """A subject wearing an alcohol tag from ``start_ms`` under an alcohol-abstinence order."""
+    from tagwatch.model import Condition, ConditionKind, Device, Order, OrderType, OrderVersion, Subject
+    store.add_subject(Subject(subject_id), start_ms)
+    store.add_device(Device(device_id, "alcohol"), start_ms)
+    store.assign(device_id, subject_id, start_ms)
+    cond = Condition("aamr", ConditionKind.ALCOHOL_ABSTINENCE)
+    store.add_order(Order(order_id, subject_id, OrderType.COMMUNITY, start_ms, end_ms,
+                          (OrderVersion(order_id, 1, start_ms, (cond,), "AAMR"),)), start_ms)
+
+
+@pytest.fixture
+def alc():
+    """Builders for alcohol scenarios: reading rows, drinking curves, enrolment in a store."""
+    return SimpleNamespace(readings=tac_readings, drink=drink_curve, enrol=enrol_alcohol, HALF_HOUR=HALF_HOUR)

@@ -14,6 +14,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import service
+from .cli_alcohol import alcohol_app, report_app
 from .cli_crimes import correlate_cmd, crimes_app, matches_app
 from .cli_evidence import evidence_cmd
 from .cli_orders import orders_app
@@ -41,6 +42,8 @@ app.add_typer(crimes_app, name="crimes")
 app.add_typer(matches_app, name="matches")
 app.command("correlate")(correlate_cmd)
 app.command("evidence")(evidence_cmd)
+app.add_typer(alcohol_app, name="alcohol")
+app.add_typer(report_app, name="report")
 
 def store_at(db: str) -> Store:
     return open_store(db)

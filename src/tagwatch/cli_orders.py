@@ -25,6 +25,7 @@ ExclusionSchedule = Annotated[Optional[str], typer.Option(help="Only exclude dur
 Attendance = Annotated[Optional[Path], typer.Option(help="GeoJSON of a place to attend.")]
 AttendanceSchedule = Annotated[Optional[str], typer.Option(help="Attendance windows, e.g. 'Tue 10:00-11:00'.")]
 Trail = Annotated[bool, typer.Option(help="Trail monitoring: positions recorded, no zone.")]
+AlcoholAbstinence = Annotated[bool, typer.Option(help="Alcohol abstinence, read by an alcohol tag (no zone).")]
 ConditionsFile = Annotated[Optional[Path], typer.Option(help="JSON list of conditions (the enrolment format).")]
 
 
@@ -65,12 +66,17 @@ def orders_add(order_id: str, subject: Annotated[str, typer.Option(help="Subject
                curfew: Curfew = None, curfew_schedule: CurfewSchedule = None, first_night: FirstNight = None,
                exclusion: Exclusion = None, exclusion_schedule: ExclusionSchedule = None,
                attendance: Attendance = None, attendance_schedule: AttendanceSchedule = None,
-               trail: Trail = False, conditions: ConditionsFile = None, db: DbOpt = DEFAULT_DB):
+               trail: Trail = False, alcohol_abstinence: AlcoholAbstinence = False, conditions: ConditionsFile = None,
+               db: DbOpt = DEFAULT_DB):
     """Add an order with its conditions (version 1)."""
-    conds = conditions_checked(_conditions(curfew, curfew_schedule, first_night, exclusion, exclusion_schedule,
-                                           attendance, attendance_schedule, trail, conditions))
+    items = _conditions(curfew, curfew_schedule, first_night, exclusion, exclusion_schedule, attendance,
+                        attendance_schedule, trail, conditions)
+    if alcohol_abstinence:
+        items.append({"id": "alcohol", "kind": "alcohol_abstinence"})
+    conds = conditions_checked(items)
     if not conds:
-        raise InputError("an order needs at least one condition (--curfew, --exclusion, --attendance, --trail)")
+        raise InputError("an order needs at least one condition (--curfew, --exclusion, --attendance, --trail, "
+                         "--alcohol-abstinence)")
     start_ms = parse_ts(start, "--start")
     order = Order(order_id, subject, type_, start_ms, None if end is None else parse_ts(end, "--end"),
                   (OrderVersion(order_id, 1, start_ms, conds, "initial order"),))

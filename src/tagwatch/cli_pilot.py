@@ -32,15 +32,17 @@ def simulate(subjects: Annotated[int, typer.Option(help="Number of subjects.")] 
              days: Annotated[int, typer.Option(help="Length of the pilot in days.")] = 14,
              seed: Annotated[int, typer.Option(help="Random seed: same seed, same pilot.")] = 1,
              out: Annotated[Path, typer.Option(help="Directory to write the pilot to.")] = Path("pilot"),
-             start: Annotated[str, typer.Option(help="First day (local), YYYY-MM-DD.")] = "2026-03-20"):
-    """Write a synthetic pilot (enrolment, fixes, ground truth) in four London boroughs."""
+             start: Annotated[str, typer.Option(help="First day (local), YYYY-MM-DD.")] = "2026-03-20",
+             alcohol: Annotated[int, typer.Option(help="Also this many subjects on alcohol-abstinence orders.")] = 0):
+    """Write a synthetic pilot (enrolment, fixes, alcohol readings, ground truth) in London boroughs."""
     from .sim import simulate as run_sim
     with Progress(console=console) as prog:
         task = prog.add_task("simulate", total=subjects)
         summary = run_sim(out, subjects, days, seed, date.fromisoformat(start),
-                          progress=lambda done, total: prog.update(task, completed=done, total=total))
+                          progress=lambda done, total: prog.update(task, completed=done, total=total), n_alcohol=alcohol)
     console.print(f"wrote {out}: {summary.n_subjects} subjects, {summary.n_fixes} fix rows, "
-                  f"{summary.n_violations} injected violations, {summary.n_noise} noise excursions")
+                  f"{summary.n_violations} injected violations, {summary.n_noise} noise excursions"
+                  + (f"; {summary.n_alcohol} alcohol subjects, {summary.n_readings} readings" if alcohol else ""))
 
 
 def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[service.IngestReport, service.EvalReport]:
@@ -73,6 +75,9 @@ def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[servi
         task = prog.add_task("evaluate", total=len(store.subjects()))
         ev = service.evaluate(store, as_of_ms, now_ms(), on_subject=lambda _s: prog.advance(task))
     console.print(f"evaluated {ev.subjects} subjects as of {iso(as_of_ms)}: {ev.new} new alerts")
+    if (directory / "alcohol.csv").exists():
+        from .cli_alcohol import ingest_readings_and_evaluate
+        ingest_readings_and_evaluate(store, [directory / "alcohol.csv"], as_of_ms)
     return ing, ev
 
 

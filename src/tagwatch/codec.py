@@ -50,7 +50,8 @@ def condition_from_dict(d: dict[str, Any]) -> Condition:
         raise InputError(f"condition {d.get('id')!r}: kind must be one of {[k.value for k in ConditionKind]}") from None
     cid = str(d.get("id") or kind.value)
     zone = d.get("zone")
-    if kind is not ConditionKind.TRAIL:
+    zoneless = kind in (ConditionKind.TRAIL, ConditionKind.ALCOHOL_ABSTINENCE)
+    if not zoneless:
         if not zone:
             raise InputError(f"condition {cid!r} ({kind}) needs a zone (GeoJSON)")
         try:
@@ -71,7 +72,7 @@ def condition_from_dict(d: dict[str, Any]) -> Condition:
             datetime.fromisoformat(first_night)
         except ValueError:
             raise InputError(f"condition {cid!r}: first_night_start {first_night!r} is not a local ISO datetime") from None
-    return Condition(cid, kind, zone if kind is not ConditionKind.TRAIL else None, schedule, first_night)
+    return Condition(cid, kind, None if zoneless else zone, schedule, first_night)
 
 
 def condition_to_dict(c: Condition) -> dict[str, Any]:

@@ -21,6 +21,8 @@ __all__ = [
     "RiskLevel",
     "Severity",
     "SEVERITY_BY_KIND",
+    "ALCOHOL_ALERT_KINDS",
+    "GPS_ALERT_KINDS",
     "Subject",
     "Device",
     "Assignment",
@@ -45,6 +47,7 @@ class ConditionKind(StrEnum):
     CURFEW = "curfew"  # must be inside the zone during the schedule
     ATTENDANCE = "attendance"  # must be at the zone at some point of each schedule window
     TRAIL = "trail"  # positions recorded, no zone
+    ALCOHOL_ABSTINENCE = "alcohol_abstinence"  # no alcohol, read through the skin by an alcohol tag; no zone
 
 
 class RiskLevel(StrEnum):
@@ -61,6 +64,11 @@ class AlertKind(StrEnum):
     STRAP_TAMPER = "strap_tamper"
     NO_FIX = "no_fix"
     NO_COMMS = "no_comms"
+    # Alcohol tags (docs/alcohol.md)
+    ALCOHOL_DRINKING = "alcohol_drinking"  # a confirmed drinking event on the alcohol curve
+    ALCOHOL_OBSTRUCTION = "alcohol_obstruction"  # something between the sensor and the skin
+    ALCOHOL_TAMPER = "alcohol_tamper"  # the alcohol tag's strap reports tamper
+    ALCOHOL_NO_READINGS = "alcohol_no_readings"  # readings missed for longer than allowed
 
 
 class AlertStatus(StrEnum):
@@ -84,7 +92,16 @@ SEVERITY_BY_KIND: dict[AlertKind, Severity] = {
     AlertKind.NO_COMMS: Severity.MEDIUM,
     AlertKind.NO_FIX: Severity.LOW,
     AlertKind.LOW_BATTERY: Severity.LOW,
+    AlertKind.ALCOHOL_DRINKING: Severity.HIGH,
+    AlertKind.ALCOHOL_TAMPER: Severity.HIGH,
+    AlertKind.ALCOHOL_OBSTRUCTION: Severity.MEDIUM,
+    AlertKind.ALCOHOL_NO_READINGS: Severity.MEDIUM,
 }
+
+# Alerts are reconciled per family: evaluating GPS fixes never retracts an alcohol alert.
+ALCOHOL_ALERT_KINDS: frozenset[AlertKind] = frozenset(
+    {AlertKind.ALCOHOL_DRINKING, AlertKind.ALCOHOL_OBSTRUCTION, AlertKind.ALCOHOL_TAMPER, AlertKind.ALCOHOL_NO_READINGS})
+GPS_ALERT_KINDS: frozenset[AlertKind] = frozenset(set(AlertKind) - ALCOHOL_ALERT_KINDS)
 
 
 def to_ms(dt: datetime) -> int:

@@ -19,7 +19,7 @@ from .geo import to_bng
 from .ingest.columnar import read_csv_batches
 from .ingest.fixes import Reject, read_records, validate_record
 from .ingest.gpx import read_gpx_records
-from .model import Episode
+from .model import GPS_ALERT_KINDS, Episode
 from .rules import DEFAULT_SETTINGS, RuleSettings, evaluate_subject
 from .store import Store, StoreError
 
@@ -228,7 +228,7 @@ def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms
     if changed_ms is None:
         track = store.load_track(sid, None, as_of_ms + 1)
         episodes = evaluate_subject(sid, orders, track, as_of_ms, settings)
-        return store.reconcile_alerts(sid, None, episodes, now_ms)
+        return store.reconcile_alerts(sid, None, episodes, now_ms, GPS_ALERT_KINDS)
     since = changed_ms - DAY_MS
     for _ in range(4):
         since = store.alert_scope_start(sid, since)
@@ -239,7 +239,7 @@ def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms
                     if e.start_ms < since and (e.end_ms is None or e.end_ms >= since)]
         if not crossing:
             episodes = [e for e in episodes if e.start_ms >= since]
-            return store.reconcile_alerts(sid, since, episodes, now_ms)
+            return store.reconcile_alerts(sid, since, episodes, now_ms, GPS_ALERT_KINDS)
         since = min(crossing) - DAY_MS
     # A run reaching far back: judge the whole history instead.
     return _evaluate_one(store, sid, as_of_ms, now_ms, None, settings)

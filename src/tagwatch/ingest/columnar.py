@@ -35,6 +35,8 @@ def _header(path: Path) -> list[str]:
     with open(path, encoding="utf-8", newline="") as f:
         header = [h.strip() for h in next(csv.reader(f), [])]
     missing = [c for c in REQUIRED if c not in header]
+    if missing and "tac" in header:
+        raise FileError(f"{path}: these are alcohol readings (a tac column, no lat/lon): use tagwatch alcohol ingest")
     if missing:
         raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
                         f"expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")

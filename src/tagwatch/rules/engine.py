@@ -67,9 +67,9 @@ def evaluate_subject(
     acc_eff = effective_accuracy(track, settings)
     out: list[Episode] = []
     for span in spans:
-        version = next(v for v in span.order.versions if v.version == span.version)
+        version = _version(span)
         for cond in version.conditions:
-            if cond.kind is ConditionKind.TRAIL:
+            if cond.kind not in ALERT_KIND:  # trail and alcohol abstinence: no zone to judge
                 continue
             # Windows past the horizon cannot hold data; an open-ended order stops there.
             windows = condition_windows(cond, span.start_ms, min(span.end_ms, as_of_ms + _DAY))
@@ -80,9 +80,15 @@ def evaluate_subject(
                 out.append(Episode(kind, subject_id, int(runs.start_ms[i]), end, int(runs.confirm_ms[i]),
                                    span.order.id, span.version, cond.id,
                                    _device_at(track, int(runs.start_ms[i]))))
-    out.extend(_health(subject_id, spans, track, as_of_ms, settings, data_from_ms))
+    # GPS tag health applies while a GPS condition is in force (an alcohol-only order has no GPS tag).
+    gps_spans = [sp for sp in spans if any(c.kind is not ConditionKind.ALCOHOL_ABSTINENCE for c in _version(sp).conditions)]
+    out.extend(_health(subject_id, gps_spans, track, as_of_ms, settings, data_from_ms))
     out.sort(key=lambda e: (e.start_ms, e.kind, e.condition_id or "", e.order_id or ""))
     return out
+
+
+def _version(span: _Span):
+    return next(v for v in span.order.versions if v.version == span.version)
 
 
 def _device_at(track: Track, t_ms: int) -> str | None:

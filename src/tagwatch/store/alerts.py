@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
@@ -48,8 +49,11 @@ class AlertRecords:
         return min([since_ms, *starts])
 
     def reconcile_alerts(self, subject_id: str, since_ms: int | None, episodes: list[Episode],
-                         now_ms: int) -> dict[str, int]:
+                         now_ms: int, kinds: Collection[str] | None = None) -> dict[str, int]:
         """Make the stored alerts of a subject from ``since_ms`` on agree with ``episodes``.
+
+        ``kinds`` limits the stored alerts considered to those kinds (the family of rules
+        that produced ``episodes``), so one family never retracts another's alerts.
 
         An episode overlapping a stored alert of the same kind, order version and
         condition updates it (status and notes stay); others become new alerts; stored
@@ -59,6 +63,8 @@ class AlertRecords:
         q = select(s.alerts).where(a.subject_id == subject_id).order_by(a.start_ms, a.id)
         if since_ms is not None:
             q = q.where(a.start_ms >= since_ms)
+        if kinds is not None:
+            q = q.where(a.kind.in_(sorted(str(k) for k in kinds)))
         counts = {"new": 0, "updated": 0, "retracted": 0, "unchanged": 0}
         with self.engine.begin() as c:
             stored = [dict(r) for r in c.execute(q).mappings()]

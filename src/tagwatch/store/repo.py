@@ -18,6 +18,7 @@ from ..codec import conditions_from_json, conditions_to_json
 from ..model import Assignment, Device, Order, OrderType, OrderVersion, RiskLevel, Subject
 from ..rules.track import Track
 from . import schema as s
+from .alcohol import AlcoholRecords
 from .alerts import AlertRecords
 from .crimes import CrimeRecords
 from .matches import MatchRecords
@@ -47,7 +48,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords, CrimeRecords, MatchRecords):
+class Store(AlertRecords, CrimeRecords, MatchRecords, AlcoholRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -104,14 +105,17 @@ class Store(AlertRecords, CrimeRecords, MatchRecords):
             return set(c.execute(select(s.devices.c.id)).scalars())
 
     def assign(self, device_id: str, subject_id: str, from_ms: int, to_ms: int | None = None) -> None:
-        """Put a device on a subject, ending the subject's and the device's current assignment."""
+        """Put a device on a subject, ending the device's current assignment and the subject's
+        current one of the same kind (a GPS tag and an alcohol tag can be worn together)."""
         with self.engine.begin() as c:
-            if not c.execute(select(s.devices.c.id).where(s.devices.c.id == device_id)).first():
+            kind = c.execute(select(s.devices.c.kind).where(s.devices.c.id == device_id)).scalar_one_or_none()
+            if kind is None:
                 raise StoreError(f"unknown device {device_id!r}; add it first (tagwatch devices add)")
             if not c.execute(select(s.subjects.c.id).where(s.subjects.c.id == subject_id)).first():
                 raise StoreError(f"unknown subject {subject_id!r}; add it first (tagwatch subjects add)")
             a = s.assignments.c
-            current = or_(a.subject_id == subject_id, a.device_id == device_id)
+            same_kind = select(s.devices.c.id).where(s.devices.c.kind == kind)
+            current = or_(and_(a.subject_id == subject_id, a.device_id.in_(same_kind)), a.device_id == device_id)
             open_now = and_(current, a.from_ms <= from_ms, or_(a.to_ms.is_(None), a.to_ms > from_ms))
             c.execute(update(s.assignments).where(open_now).values(to_ms=from_ms))
             if c.execute(select(a.id).where(current, a.from_ms > from_ms)).first():

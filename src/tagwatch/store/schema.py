@@ -224,3 +224,17 @@ match_reviews = Table(
     Column("force", String(16)),  # the police force it is shared with (authorised / shared)
     Column("note", Text, nullable=False, default=""),
 )
+
+# Transdermal alcohol readings (docs/alcohol.md): identified by (device, ts) like fixes, so a
+# re-sent upload changes nothing; the tag's own integrity sensors are kept beside the reading.
+alcohol_readings = Table(
+    "alcohol_readings", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("ts_ms", BigInteger, primary_key=True),
+    Column("tac_g_dl", Float, nullable=False),  # transdermal alcohol concentration, g/dL
+    Column("skin_temp_c", Float),
+    Column("ir_distance_mm", Float),  # the infrared sensor's distance to the skin
+    Column("tamper", Integer, nullable=False, default=0),  # 1: the strap reports tamper
+    Column("received_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)

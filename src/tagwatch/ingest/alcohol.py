@@ -1,0 +1,146 @@
+"""Alcohol reading files (CSV and JSON Lines) and API rows -> validated rows or rejects.
+
+Columns: ``device_id, ts, tac`` (transdermal alcohol concentration, g/dL) and optional
+``skin_temp_c, ir_distance`` (mm), ``tamper`` (``ok``/``tamper``, or true/false, 1/0) and
+``received_at``. The rules are those of GPS fixes: a reading is identified by (device,
+ts); each bad row is rejected on its own with a reason code and message, its neighbours
+unaffected; a file whose header lacks a required column is refused as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..codec import InputError, parse_ts
+from .fixes import FUTURE_TOLERANCE_MS, FileError
+
+__all__ = ["REQUIRED", "OPTIONAL", "MAX_TAC_G_DL", "is_readings_header", "read_reading_records", "validate_reading"]
+
+REQUIRED = ("device_id", "ts", "tac")
+OPTIONAL = ("skin_temp_c", "ir_distance", "tamper", "received_at")
+MAX_TAC_G_DL = 0.5  # above any survivable concentration: a sensor or unit error
+_TAMPER = {"ok": 0, "false": 0, "0": 0, "no": 0, "tamper": 1, "true": 1, "1": 1, "yes": 1}
+
+Record = tuple[int | None, str, dict | None, str | None]
+
+
+def is_readings_header(path: Path) -> bool:
+    """Whether a CSV file's header is that of alcohol readings (it has ``tac`` and no ``lat``)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        header = {h.strip() for h in next(csv.reader(f), [])}
+    return "tac" in header and "lat" not in header
+
+
+def read_reading_records(path: Path, on_read: Callable[[int], None] | None = None) -> Iterator[Record]:
+    """Yield ``(line_no, raw, record, error)`` for each data line of a readings file."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise FileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
+    with open(path, encoding="utf-8", newline="") as f:
+        if suffix == ".csv":
+            yield from _csv(path, f, on_read)
+        else:
+            yield from _jsonl(f, on_read)
+
+
+def _csv(path: Path, f, on_read) -> Iterator[Record]:
+    reader = csv.reader(f)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
+                        f"expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")
+    width = len(header)
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        raw = ",".join(row)
+        if on_read:
+            on_read(len(raw) + 1)
+        if len(row) != width:
+            yield reader.line_num, raw, None, f"unparsable: {len(row)} fields where the header has {width}"
+        else:
+            yield reader.line_num, raw, dict(zip(header, row, strict=True)), None
+
+
+def _jsonl(f, on_read) -> Iterator[Record]:
+    for line_no, line in enumerate(f, start=1):
+        if on_read:
+            on_read(len(line))
+        raw = line.rstrip("\r\n")
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+        except json.JSONDecodeError as e:
+            yield line_no, raw, None, f"unparsable: not JSON ({e.msg})"
+            continue
+        if not isinstance(rec, dict):
+            yield line_no, raw, None, "unparsable: a line must be a JSON object"
+            continue
+        yield line_no, raw, rec, None
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _number(v: Any, name: str, lo: float, hi: float, unit: str) -> float:
+    if isinstance(v, bool):
+        raise InputError(f"{name} {v!r} is not a number")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {v!r} is not a number") from None
+    if not math.isfinite(x) or not lo <= x <= hi:
+        raise InputError(f"{name} {v!r} is outside {lo:g}..{hi:g} {unit}")
+    return x
+
+
+def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
+                     other_devices: set[str] = frozenset()) -> tuple[dict | None, str | None]:
+    """A store row from one record, or ``(None, "code: message")``."""
+    for col in REQUIRED:
+        if _blank(rec.get(col)):
+            return None, f"missing_field: {col} is empty"
+    device_id = str(rec["device_id"]).strip()
+    try:
+        ts_ms = parse_ts(str(rec["ts"]))
+    except InputError as e:
+        return None, ("naive_timestamp: " if "no UTC offset" in str(e) else "bad_timestamp: ") + str(e)
+    if ts_ms > now_ms + FUTURE_TOLERANCE_MS:
+        return None, "future_timestamp: ts is more than 5 minutes ahead of the server clock"
+    out = {"device_id": device_id, "ts_ms": ts_ms, "tac_g_dl": 0.0, "skin_temp_c": None, "ir_distance_mm": None,
+           "tamper": 0, "received_ms": now_ms}
+    try:
+        out["tac_g_dl"] = _number(rec["tac"], "tac", 0.0, MAX_TAC_G_DL, "g/dL")
+        if not _blank(rec.get("skin_temp_c")):
+            out["skin_temp_c"] = _number(rec["skin_temp_c"], "skin_temp_c", -30.0, 60.0, "degrees C")
+        if not _blank(rec.get("ir_distance")):
+            out["ir_distance_mm"] = _number(rec["ir_distance"], "ir_distance", 0.0, 1000.0, "mm")
+    except InputError as e:
+        return None, f"bad_value: {e}"
+    tamper = rec.get("tamper")
+    if not _blank(tamper):
+        key = str(tamper).strip().lower()
+        if key not in _TAMPER:
+            return None, f"bad_value: tamper {tamper!r} must be ok or tamper (or true/false, 1/0)"
+        out["tamper"] = _TAMPER[key]
+    if not _blank(rec.get("received_at")):
+        try:
+            out["received_ms"] = parse_ts(str(rec["received_at"]), "received_at")
+        except InputError as e:
+            return None, f"bad_timestamp: {e}"
+    if device_id not in alcohol_devices:
+        if device_id in other_devices:
+            return None, f"wrong_device: {device_id!r} is not an alcohol tag (tagwatch devices add ID --kind alcohol)"
+        return None, f"unknown_device: {device_id!r} is not registered (tagwatch devices add ID --kind alcohol)"
+    return out, None
