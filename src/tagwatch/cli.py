@@ -14,6 +14,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import service
+from .cli_areas import areas_app
 from .cli_crimes import correlate_cmd, crimes_app, matches_app
 from .cli_orders import orders_app
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
@@ -38,6 +39,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(crimes_app, name="crimes")
 app.add_typer(matches_app, name="matches")
+app.add_typer(areas_app, name="areas")
 app.command("correlate")(correlate_cmd)
 
 def store_at(db: str) -> Store:

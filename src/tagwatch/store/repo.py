@@ -18,6 +18,7 @@ from ..model import Assignment, Device, Order, OrderType, OrderVersion, RiskLeve
 from ..rules.track import Track
 from . import schema as s
 from .alerts import AlertRecords
+from .areas import AreaRecords
 from .crimes import CrimeRecords
 from .matches import MatchRecords
 
@@ -46,7 +47,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords, CrimeRecords, MatchRecords):
+class Store(AlertRecords, AreaRecords, CrimeRecords, MatchRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 
