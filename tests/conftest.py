@@ -183,3 +183,12 @@ def lsoa_boundaries_file() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return found[0]
+
+
+@pytest.fixture(scope="session")
+def west_yorkshire_db(west_yorkshire_files, tmp_path_factory) -> str:
+    """A SQLite store URL holding the three real West Yorkshire months (import once per session)."""
+    from tagwatch.service_areas import import_area_files
+    url = f"sqlite:///{tmp_path_factory.mktemp('wy') / 'wy.db'}"
+    import_area_files(open_store(url), west_yorkshire_files, now_ms=1)
+    return url

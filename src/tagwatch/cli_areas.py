@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from .areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
+from .codec import InputError
 from .output import Format, render
-from .service_areas import import_area_files
+from .service_areas import community_safety_index, import_area_files, read_extra_variables
 from .store import open_store
 
 __all__ = ["areas_app"]
@@ -43,3 +46,49 @@ def areas_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
     """The forces' months imported, with the file each came from."""
     rows = open_store(db).area_months_stored()
     render(rows, ["reported_by", "month", "rows", "no_location", "rejected", "source"], fmt, "Area crime months")
+
+
+def _months(start: str | None, end: str | None) -> tuple[str, str] | None:
+    for v, what in ((start, "--from"), (end, "--to")):
+        if v is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+            raise InputError(f"{what} {v!r}: write a month as YYYY-MM")
+    return None if start is None and end is None else (start or "0000-00", end or "9999-99")
+
+
+@areas_app.command("index")
+@friendly
+def areas_index(force: Annotated[list[str] | None, typer.Option(
+                    help="Area studied: the LSOAs of this police force (repeatable); default the forces imported.")] = None,
+                la: Annotated[list[str] | None, typer.Option(
+                    "--la", help="Area studied: the LSOAs of this local authority / borough (repeatable).")] = None,
+                all_types: Annotated[bool, typer.Option(
+                    "--all-types", help="Every police.uk category, not only the neighbourhood crime ones.")] = False,
+                extra: Annotated[Path | None, typer.Option(
+                    help="CSV of extra per-LSOA variables: lsoa_code, then columns (NAME_count: a count; else a score).",
+                    exists=True, dir_okay=False)] = None,
+                start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+                end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+                level: Annotated[str, typer.Option(help="lsoa or borough.")] = "lsoa",
+                top: Annotated[int, typer.Option(help="Show the N highest (0: all).")] = 20,
+                fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """The community safety index per LSOA or borough (100 = the area's average; over 200 flagged)."""
+    if level not in ("lsoa", "borough"):
+        raise InputError("--level must be lsoa or borough")
+    cats = POLICE_UK_CATEGORIES if all_types else NEIGHBOURHOOD_SERIES
+    ai = community_safety_index(open_store(db), force, la, cats, read_extra_variables(extra) if extra else [],
+                                _months(start, end))
+    res = ai.result
+    console.print(f"{', '.join(ai.forces)}, {', '.join(ai.months)}: {len(res.lsoas)} LSOAs, {ai.rows_used} crimes "
+                  f"used; {ai.rows_unplaced} without a location and {ai.rows_outside} in LSOAs outside the area left "
+                  f"out; {sum(r['flagged'] for r in res.lsoas)} LSOAs and {sum(r['flagged'] for r in res.groups)} "
+                  "boroughs over 200" + (f"; no crimes of {', '.join(res.dropped)}" if res.dropped else ""))
+    rows = res.top(top or len(res.lsoas), "lsoa" if level == "lsoa" else "group")
+    for r in rows:
+        r["name"] = ai.names.get(r["code"], r["code"])
+        for k, v in list(r.items()):
+            if isinstance(v, float):
+                r[k] = round(v, 1) if k.endswith("index") or k == "population" else round(v, 6)
+    cols = ["code", "name", "group", "population", "index", "flagged"] if level == "lsoa" else \
+        ["code", "lsoas", "population", "index", "flagged"]
+    render(rows, cols + [f"{v}_index" for v in res.variables], fmt,
+           f"Community safety index by {level} (top {len(rows)})")

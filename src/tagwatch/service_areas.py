@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 
+from .areas.categories import NEIGHBOURHOOD_SERIES, slug
+from .areas.index import FLAG_AT, IndexResult, Variable, safety_index
 from .areas.policeuk import read_police_uk
+from .codec import InputError
+from .data import lsoa_lookup
 from .store import Store
 from .store import schema as s
 
-__all__ = ["AreaImport", "import_area_files"]
+__all__ = ["AreaImport", "AreaIndex", "import_area_files", "area_lsoas", "read_extra_variables",
+           "community_safety_index"]
 
 
 @dataclass
@@ -64,3 +70,94 @@ def import_area_files(store: Store, paths: list[Path], now_ms: int) -> list[Area
 def _seen(store: Store, sha: str) -> bool:
     with store.engine.connect() as c:
         return c.execute(select(s.area_files.c.id).where(s.area_files.c.sha256 == sha)).first() is not None
+
+
+# -- the community safety index ------------------------------------------------------------------
+def _force_key(name: str) -> str:
+    """'West Yorkshire Police', 'Metropolitan Police Service', 'Kent Constabulary' -> 'west yorkshire', ..."""
+    n = " ".join(name.lower().split())
+    for suffix in (" police service", " police", " constabulary"):
+        if n.endswith(suffix):
+            n = n[: -len(suffix)]
+    return n
+
+
+@dataclass
+class AreaIndex:
+    result: IndexResult
+    names: dict[str, str]  # LSOA code -> name
+    forces: list[str]
+    months: list[str]
+    rows_used: int
+    rows_unplaced: int  # no LSOA (police.uk gave no location)
+    rows_outside: int  # in an LSOA outside the area studied (e.g. across a force boundary)
+
+
+def area_lsoas(forces: list[str] | None = None, las: list[str] | None = None) -> dict[str, dict]:
+    """The LSOAs (from the England lookup) of the named police forces or local authorities."""
+    lookup = lsoa_lookup()
+    if las:
+        wanted = {x.lower() for x in las}
+        found = {c: r for c, r in lookup.items() if r["la_name"].lower() in wanted or r["la_code"].lower() in wanted}
+        missing = wanted - {r["la_name"].lower() for r in found.values()} - {r["la_code"].lower() for r in found.values()}
+        if missing:
+            raise InputError(f"unknown local authority: {', '.join(sorted(missing))} (use names as in the ONS lookup, "
+                             "e.g. Leeds, Lewisham)")
+        return found
+    keys = {_force_key(f) for f in forces or []}
+    found = {c: r for c, r in lookup.items() if _force_key(r["force"]) in keys}
+    if not found:
+        raise InputError(f"no LSOA of {', '.join(forces or []) or 'no force'} in the lookup: name the area with "
+                         "--force or --la")
+    return found
+
+
+def read_extra_variables(path: Path) -> list[Variable]:
+    """Per-LSOA variables from a CSV: ``lsoa_code`` then one column per variable; a name ending in
+    ``_count`` is a count (made a rate per resident), any other a score (e.g. a deprivation score)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows or not rows[0] or rows[0][0].strip().lower() not in ("lsoa_code", "lsoa code", "lsoa11cd"):
+        raise InputError(f"{path}: the first column must be lsoa_code, then one column per variable")
+    names = [h.strip() for h in rows[0][1:]]
+    values: dict[str, dict[str, float]] = {n: {} for n in names}
+    for line, r in enumerate(rows[1:], start=2):
+        if len(r) != len(names) + 1:
+            raise InputError(f"{path}:{line}: {len(r)} fields where {len(names) + 1} are expected")
+        for n, v in zip(names, r[1:], strict=True):
+            if v.strip():
+                try:
+                    values[n][r[0].strip()] = float(v)
+                except ValueError:
+                    raise InputError(f"{path}:{line}: {n} {v!r} is not a number") from None
+    return [Variable(n, values[n], "count" if n.endswith("_count") else "score") for n in names]
+
+
+def community_safety_index(store: Store, forces: list[str] | None = None, las: list[str] | None = None,
+                           categories: tuple[str, ...] = NEIGHBOURHOOD_SERIES, extra: list[Variable] = (),
+                           months: tuple[str, str] | None = None, threshold: float = FLAG_AT) -> AreaIndex:
+    """Index the LSOAs and local authorities of an area from the imported police.uk rows (and extra variables)."""
+    stored = store.area_months_stored()
+    if months:
+        stored = [m for m in stored if months[0] <= m["month"] <= months[1]]
+    if not stored:
+        raise InputError("no police.uk months imported for that period: run tagwatch areas import first")
+    data_forces = sorted({m["reported_by"] for m in stored})
+    lsoas = area_lsoas(forces or (None if las else data_forces), las)
+    counts: dict[str, dict[str, float]] = {c: {} for c in categories}
+    used = unplaced = outside = 0
+    for r in store.area_counts(("lsoa_code", "crime_type"), months):
+        if r["crime_type"] not in counts:
+            continue
+        if r["lsoa_code"] is None:
+            unplaced += r["n"]
+        elif r["lsoa_code"] not in lsoas:
+            outside += r["n"]
+        else:
+            counts[r["crime_type"]][r["lsoa_code"]] = r["n"]
+            used += r["n"]
+    variables = [Variable(slug(c), counts[c]) for c in categories] + list(extra)
+    result = safety_index({c: r["population"] for c, r in lsoas.items()}, variables,
+                          {c: r["la_name"] for c, r in lsoas.items()}, threshold)
+    return AreaIndex(result, {c: r["name"] for c, r in lsoas.items()}, forces or data_forces,
+                     sorted({m["month"] for m in stored}), used, unplaced, outside)
