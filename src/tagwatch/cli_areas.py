@@ -10,9 +10,11 @@ import typer
 
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
 from .areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
+from .areas.trends import change_against_baseline
 from .codec import InputError
 from .output import Format, render
-from .service_areas import community_safety_index, import_area_files, read_extra_variables
+from .service_areas import (borough_series, community_safety_index, import_area_files, pilot_effect,
+                            read_extra_variables)
 from .store import open_store
 
 __all__ = ["areas_app"]
@@ -92,3 +94,43 @@ def areas_index(force: Annotated[list[str] | None, typer.Option(
         ["code", "lsoas", "population", "index", "flagged"]
     render(rows, cols + [f"{v}_index" for v in res.variables], fmt,
            f"Community safety index by {level} (top {len(rows)})")
+
+
+@areas_app.command("trends")
+@friendly
+def areas_trends(baseline: Annotated[int | None, typer.Option(help="Baseline year; default the first year imported.")] = None,
+                 force: Annotated[list[str] | None, typer.Option(help="Area: this police force (repeatable).")] = None,
+                 la: Annotated[list[str] | None, typer.Option("--la", help="Area: this borough (repeatable).")] = None,
+                 fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """Neighbourhood crime by borough and category: each later year against the baseline year (same months)."""
+    ser = borough_series(open_store(db), force, la)
+    base = baseline or int(ser.months[0][:4])
+    rows = []
+    for bi, b in enumerate(ser.boroughs):
+        for ci, c in enumerate([*ser.categories, "all neighbourhood crime"]):
+            values = ser.total()[bi] if ci == len(ser.categories) else ser.counts[bi, ci]
+            for ch in change_against_baseline(ser.months, values, base):
+                rows.append({"borough": b, "category": c, **ch,
+                             "change_pct": None if ch["change_pct"] is None else round(ch["change_pct"], 1)})
+    render(rows, ["borough", "category", "baseline_year", "year", "months", "baseline", "value", "change_pct"], fmt,
+           f"Neighbourhood crime against {base}")
+
+
+@areas_app.command("effect")
+@friendly
+def areas_effect(pilot: Annotated[list[str], typer.Option(help="A pilot borough (repeatable).")],
+                 start: Annotated[str, typer.Option(help="First month of the pilot, YYYY-MM.")],
+                 force: Annotated[list[str] | None, typer.Option(help="Area: this police force (repeatable).")] = None,
+                 la: Annotated[list[str] | None, typer.Option("--la", help="Area: this borough (repeatable).")] = None,
+                 confidence: Annotated[float, typer.Option(help="Confidence level of the interval.")] = 0.95,
+                 fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """Difference-in-differences: neighbourhood crime per 1,000 residents in pilot boroughs against the others."""
+    _months(start, None)
+    ser = borough_series(open_store(db), force, la)
+    r = pilot_effect(ser, pilot, start, 1 - confidence)
+    row = {"effect_per_1000_per_month": round(r.effect, 4), "ci_low": round(r.ci_low, 4),
+           "ci_high": round(r.ci_high, 4), "p_value": round(r.p_value, 4),
+           "effect_pct": None if r.effect_pct is None else round(r.effect_pct, 1), "pilot_boroughs": r.n_treated,
+           "other_boroughs": r.n_control, "months_before": r.n_pre, "months_from_start": r.n_post,
+           "pre_trend": None if r.pre_trend is None else round(r.pre_trend, 4)}
+    render([row], list(row), fmt, f"Pilot effect from {start} ({confidence:.0%} interval, {r.covariance})")

@@ -7,9 +7,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
 from .areas.categories import NEIGHBOURHOOD_SERIES, slug
+from .areas.did import DidResult, difference_in_differences
 from .areas.index import FLAG_AT, IndexResult, Variable, safety_index
 from .areas.policeuk import read_police_uk
 from .codec import InputError
@@ -18,7 +20,7 @@ from .store import Store
 from .store import schema as s
 
 __all__ = ["AreaImport", "AreaIndex", "import_area_files", "area_lsoas", "read_extra_variables",
-           "community_safety_index"]
+           "community_safety_index", "BoroughSeries", "borough_series", "pilot_effect"]
 
 
 @dataclass
@@ -161,3 +163,57 @@ def community_safety_index(store: Store, forces: list[str] | None = None, las: l
                           {c: r["la_name"] for c, r in lsoas.items()}, threshold)
     return AreaIndex(result, {c: r["name"] for c, r in lsoas.items()}, forces or data_forces,
                      sorted({m["month"] for m in stored}), used, unplaced, outside)
+
+
+# -- neighbourhood crime by borough: series, change, forecast, the pilot's effect ------------------
+@dataclass
+class BoroughSeries:
+    months: list[str]  # the months imported (a force's month missing: not in the list)
+    boroughs: list[str]
+    categories: list[str]
+    counts: np.ndarray  # boroughs x categories x months
+    population: np.ndarray  # per borough (2011 census)
+
+    def total(self) -> np.ndarray:
+        """Boroughs x months, all categories."""
+        return self.counts.sum(axis=1)
+
+    def rate_per_1000(self) -> np.ndarray:
+        return 1000 * self.total() / self.population[:, None]
+
+
+def borough_series(store: Store, forces: list[str] | None = None, las: list[str] | None = None,
+                   categories: tuple[str, ...] = NEIGHBOURHOOD_SERIES) -> BoroughSeries:
+    """Monthly counts by borough (local authority) and police.uk category, from the imported months."""
+    stored = store.area_months_stored()
+    if not stored:
+        raise InputError("no police.uk months imported: run tagwatch areas import first")
+    lsoas = area_lsoas(forces or (None if las else sorted({m["reported_by"] for m in stored})), las)
+    months = sorted({m["month"] for m in stored})
+    boroughs = sorted({r["la_name"] for r in lsoas.values()})
+    b_of = {c: boroughs.index(r["la_name"]) for c, r in lsoas.items()}
+    cat_i = {c: i for i, c in enumerate(categories)}
+    counts = np.zeros((len(boroughs), len(categories), len(months)))
+    m_i = {m: i for i, m in enumerate(months)}
+    for r in store.area_counts(("lsoa_code", "crime_type", "month")):
+        if r["lsoa_code"] in b_of and r["crime_type"] in cat_i:
+            counts[b_of[r["lsoa_code"]], cat_i[r["crime_type"]], m_i[r["month"]]] += r["n"]
+    pop = np.zeros(len(boroughs))
+    for c, r in lsoas.items():
+        pop[b_of[c]] += r["population"] or 0
+    return BoroughSeries(months, boroughs, list(categories), counts, pop)
+
+
+def pilot_effect(series: BoroughSeries, pilot: list[str], start: str, alpha: float = 0.05) -> DidResult:
+    """Difference-in-differences of neighbourhood crime per 1,000 residents a month: pilot boroughs
+    against the others, before and from ``start`` (YYYY-MM)."""
+    unknown = sorted({p for p in pilot} - set(series.boroughs))
+    if unknown:
+        raise InputError(f"pilot borough not in the area: {', '.join(unknown)} (the area has "
+                         f"{', '.join(series.boroughs)})")
+    treated = np.array([b in pilot for b in series.boroughs])
+    post = np.array([m >= start for m in series.months])
+    try:
+        return difference_in_differences(series.rate_per_1000(), treated, post, alpha)
+    except ValueError as e:
+        raise InputError(str(e)) from None
