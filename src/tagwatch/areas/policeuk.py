@@ -45,6 +45,9 @@ class PoliceUkFile:
 
     def months(self) -> list[tuple[str, str]]:
         """The (reported_by, month) pairs the accepted rows cover."""
+        forces, months = pc.unique(self.table["reported_by"]), pc.unique(self.table["month"])
+        if len(forces) <= 1 or len(months) <= 1:  # the usual case: one force, one month; no group-by needed
+            return sorted((f, m) for f in forces.to_pylist() for m in months.to_pylist())
         pairs = self.table.select(["reported_by", "month"]).group_by(["reported_by", "month"]).aggregate([])
         return sorted(zip(pairs["reported_by"].to_pylist(), pairs["month"].to_pylist(), strict=True))
 
@@ -88,14 +91,14 @@ def read_police_uk(path: Path) -> PoliceUkFile:
         raise InputError(f"{path}: cannot be read as CSV: {e}") from None
     out = PoliceUkFile(str(path), raw)
     lines = _line_numbers(raw.num_rows, [n for n, _, _ in wrong_width])
-    reason = _row_problems(raw)
-    bad = np.flatnonzero(reason != "")
+    code, messages = _row_problems(raw)
+    bad = np.flatnonzero(code)
     if bad.size:
         texts = _row_texts(raw.take(pa.array(bad)))
-        out.rejects.extend((int(lines[i]), text, str(reason[i])) for i, text in zip(bad, texts, strict=True))
+        out.rejects.extend((int(lines[i]), text, messages[code[i] - 1]) for i, text in zip(bad, texts, strict=True))
     out.rejects.extend(wrong_width)
     out.rejects.sort(key=lambda r: (r[0] is None, r[0] or 0))
-    good = raw.filter(pa.array(reason == ""))
+    good = raw.filter(pa.array(code == 0))
     out.table = _typed(good)
     return out
 
@@ -111,13 +114,15 @@ def _blank(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0))
 
 
-def _row_problems(t: pa.Table) -> np.ndarray:
-    """One reason per row ('' when the row is good); the first problem found wins."""
+def _row_problems(t: pa.Table) -> tuple[np.ndarray, list[str]]:
+    """Per row, 0 when good or 1 + the index of its reason in the list; the first problem found wins."""
     n = t.num_rows
-    reason = np.full(n, "", dtype=object)
+    code = np.zeros(n, dtype=np.int8)
+    messages: list[str] = []
 
     def flag(mask: np.ndarray, text: str) -> None:
-        reason[(reason == "") & mask] = text
+        messages.append(text)
+        code[(code == 0) & mask] = len(messages)
 
     flag(~np.asarray(pc.match_substring_regex(t["month"], r"^\d{4}-(0[1-9]|1[0-2])$")),
          "bad_month: Month must be YYYY-MM")
@@ -141,7 +146,7 @@ def _row_problems(t: pa.Table) -> np.ndarray:
     code_blank = _blank(t["lsoa_code"])
     flag(~code_blank & ~np.asarray(pc.match_substring_regex(t["lsoa_code"], r"^[EW]0[0-9]{7}$")),
          "bad_lsoa_code: LSOA code must look like E01011234")
-    return reason
+    return code, messages
 
 
 def _typed(t: pa.Table) -> pa.Table:
