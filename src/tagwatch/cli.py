@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from . import service
 from .cli_areas import areas_app
+from .cli_reports import report_app
 from .cli_crimes import correlate_cmd, crimes_app, matches_app
 from .cli_orders import orders_app
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
@@ -40,6 +41,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(crimes_app, name="crimes")
 app.add_typer(matches_app, name="matches")
 app.add_typer(areas_app, name="areas")
+app.add_typer(report_app, name="report")
 app.command("correlate")(correlate_cmd)
 
 def store_at(db: str) -> Store:

@@ -217,3 +217,25 @@ def pilot_effect(series: BoroughSeries, pilot: list[str], start: str, alpha: flo
         return difference_in_differences(series.rate_per_1000(), treated, post, alpha)
     except ValueError as e:
         raise InputError(str(e)) from None
+
+
+def areas_report(store: Store, forces: list[str] | None = None, las: list[str] | None = None,
+                 pilot: list[str] | None = None, start: str | None = None, baseline: int | None = None,
+                 extra: list[Variable] = (), horizon: int = 12):
+    """Everything ``tagwatch report areas`` shows, as an :class:`AreasReport` (render it with render_areas_html)."""
+    from .areas.boundaries import borough_geometries, lsoa_geometries
+    from .areas.trends import forecast
+    from .reports.areas_html import AreasReport
+    ai = community_safety_index(store, forces, las, extra=extra)
+    ser = borough_series(store, forces, las)
+    lsoa_geoms = lsoa_geometries(r["code"] for r in ai.result.lsoas)
+    borough_geoms = borough_geometries({r["code"]: r["group"] for r in ai.result.lsoas}, lsoa_geoms)
+    fc, note = None, ""
+    try:
+        fc = forecast(ser.months, ser.total().sum(axis=0), horizon)
+    except ValueError as e:
+        note = f"No forecast: {e}."
+    effect = pilot_effect(ser, pilot, start) if pilot and start else None
+    title = f"Area crime and community safety: {', '.join(ai.forces)}"
+    return AreasReport(title, ai, ser, lsoa_geoms, borough_geoms, baseline or int(ser.months[0][:4]), fc, note,
+                       effect, list(pilot or []), start)

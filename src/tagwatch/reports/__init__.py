@@ -1,0 +1,1 @@
+"""Reports: programme reports and area maps (HTML with inline SVG, static plots)."""
