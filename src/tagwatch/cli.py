@@ -238,3 +238,4 @@ def rules_set(pairs: Annotated[list[str], typer.Argument(help="NAME=VALUE, e.g. 
 
 
 from . import cli_pilot  # noqa: E402,F401  (registers simulate, load, demo)
+from . import cli_outcomes  # noqa: E402,F401  (registers matches outcome, outcomes)

@@ -65,3 +65,39 @@ def report_areas(fmt: Annotated[ReportFormat, typer.Option("--format", "-f", hel
                       "categories": rep.series.categories, "counts": rep.series.counts.tolist()},
            "effect": rep.effect.to_dict() if rep.effect else None}
     _write(json.dumps(doc, indent=1, default=str) + "\n", out)
+
+
+@report_app.command("programme")
+@friendly
+def report_programme(start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+                     end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+                     borough: Annotated[str | None, typer.Option(help="Only subjects of this borough.")] = None,
+                     as_of: Annotated[str | None, typer.Option(
+                         help="Horizon for orders still running (ISO with offset); default the latest fix.")] = None,
+                     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html.")] =
+                     ReportFormat.table,
+                     out: Annotated[Path | None, typer.Option(help="File to write; default standard output.")] = None,
+                     db: DbOpt = DEFAULT_DB):
+    """The programme's figures by month: caseload, person-days, compliance, alerts, latencies, matches, recalls."""
+    from .cli_common import ts_opt
+    from .service_programme import programme_report
+    rep = programme_report(open_store(db), start, end, borough, ts_opt(as_of, "--as-of"))
+    if fmt is ReportFormat.json:
+        _write(json.dumps(rep.to_dict(), indent=1) + "\n", out)
+        return
+    if fmt is ReportFormat.html:
+        from .reports.programme_html import render_programme_html
+        _write(render_programme_html(rep), out)
+        return
+    from rich.table import Table
+
+    from .reports.programme_html import format_value
+    table = Table(title="Programme report" + (f" - {borough}" if borough else ""))
+    for col in ("series", *rep.months, "whole period"):
+        table.add_column(col, justify="left" if col == "series" else "right")
+    for sec, series in rep.sections:
+        table.add_row(f"[bold]{sec.title}[/bold]")
+        for s in series:
+            table.add_row(s.label, *(format_value(v, s.unit) for v in s.values), format_value(s.total, s.unit))
+    from rich.console import Console
+    Console(width=max(100, 40 + 12 * len(rep.months))).print(table)

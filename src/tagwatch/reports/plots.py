@@ -57,8 +57,9 @@ def band_plot(x_hist: Sequence[str], y_hist: Sequence[float], x_fc: Sequence[str
     return svg_of(fig)
 
 
-def bar_plot(x: Sequence[str], series: Mapping[str, Sequence[float]], title: str, ylabel: str) -> str:
-    fig, ax = plt.subplots(figsize=(7.0, 2.8))
+def bar_plot(x: Sequence[str], series: Mapping[str, Sequence[float]], title: str, ylabel: str,
+             size=(4.6, 2.2)) -> str:
+    fig, ax = plt.subplots(figsize=size)
     k = max(1, len(series))
     width = 0.8 / k
     for i, (name, ys) in enumerate(series.items()):

@@ -21,6 +21,7 @@ from .alerts import AlertRecords
 from .areas import AreaRecords
 from .crimes import CrimeRecords
 from .matches import MatchRecords
+from .outcomes import OutcomeRecords
 
 __all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
 
@@ -47,7 +48,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords, AreaRecords, CrimeRecords, MatchRecords):
+class Store(AlertRecords, AreaRecords, CrimeRecords, MatchRecords, OutcomeRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 
