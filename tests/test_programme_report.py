@@ -196,3 +196,20 @@ def test_cli_outcome_and_report_formats(tmp_path):
     assert text.count("<figure><svg") == len(series)  # a plot for every series
     out = runner.invoke(app, ["report", "programme", "--from", "2026-13", "--as-of", "2026-04-05T00:00:00Z", "--db", db])
     assert out.exit_code == 2 and "YYYY-MM" in out.output
+
+
+def test_the_evaluator_view_holds_aggregates_and_no_individual(west_yorkshire_db):
+    from tagwatch.reports.evaluator import evaluator_view
+    from tagwatch.service_areas import borough_series, community_safety_index, pilot_effect
+    from tagwatch.store import open_store
+    data = hand_made()
+    store = open_store(west_yorkshire_db)
+    ai = community_safety_index(store)
+    ser = borough_series(store)
+    view = evaluator_view(build_report(data, ["2026-03", "2026-04"]), ai.result, ai.names, ser,
+                          pilot_effect(ser, ["Leeds"], "2018-01"))
+    text = json.dumps(view)  # plain JSON, as the web service sends it
+    assert view["aggregates_only"] and view["programme"]["months"] == ["2026-03", "2026-04"]
+    assert len(view["safety_index"]["lsoas"]) == 1388 and view["pilot_effect"]["n_treated"] == 1
+    for secret in ('"A"', '"B"', '"OA"', '"OB"', '"lat"', '"lon"', "subject"):  # ids, locations, who
+        assert secret not in text

@@ -12,7 +12,7 @@ from .reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_rep
 from .store import Store
 from .store import schema as s
 
-__all__ = ["load_programme_data", "programme_report", "report_months"]
+__all__ = ["load_programme_data", "programme_report", "report_months", "evaluator_data"]
 
 
 def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeData:
@@ -70,3 +70,19 @@ def programme_report(store: Store, start: str | None = None, end: str | None = N
                      as_of_ms: int | None = None) -> ProgrammeReport:
     data = load_programme_data(store, as_of_ms)
     return build_report(data, report_months(data, start, end), borough)
+
+
+def evaluator_data(store: Store, start: str | None = None, end: str | None = None, borough: str | None = None,
+                   pilot: list[str] | None = None, pilot_start: str | None = None) -> dict:
+    """The evaluator page's data (aggregates only): the programme report and, when police.uk months are
+    imported, the safety index, neighbourhood crime by borough and the pilot's effect. For the web route."""
+    from .reports.evaluator import evaluator_view
+    from .service_areas import borough_series, community_safety_index, pilot_effect
+    programme = programme_report(store, start, end, borough) if store.orders() else None
+    index = names = series = effect = None
+    if store.area_months_stored():
+        ai = community_safety_index(store)
+        index, names, series = ai.result, ai.names, borough_series(store)
+        if pilot and pilot_start:
+            effect = pilot_effect(series, pilot, pilot_start)
+    return evaluator_view(programme, index, names, series, effect)
