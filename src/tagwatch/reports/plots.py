@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = ["svg_of", "line_plot", "band_plot", "bar_plot"]
 
@@ -35,7 +36,7 @@ def line_plot(x: Sequence[str], series: Mapping[str, Sequence[float | None]], ti
     _months_axis(ax, x)
     ax.set_title(title, loc="left")
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=100 if ylabel == "%" else None)
     if len(series) > 1:
         ax.legend(fontsize=7, ncol=min(4, len(series)), frameon=False)
     return svg_of(fig)
@@ -62,8 +63,13 @@ def bar_plot(x: Sequence[str], series: Mapping[str, Sequence[float]], title: str
     fig, ax = plt.subplots(figsize=size)
     k = max(1, len(series))
     width = 0.8 / k
+    top = 0.0
     for i, (name, ys) in enumerate(series.items()):
         ax.bar([p + i * width - 0.4 + width / 2 for p in range(len(x))], ys, width=width, label=name)
+        top = max([top, *ys])
+    ax.set_ylim(0, max(1.0, top) * 1.05)
+    if all(float(v).is_integer() for ys in series.values() for v in ys):
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _months_axis(ax, x)
     ax.set_title(title, loc="left")
     ax.set_ylabel(ylabel)

@@ -16,7 +16,7 @@ def format_value(v, unit: str = "") -> str:
         return ""
     if "share" in unit:
         return f"{100 * v:.1f}%"
-    if isinstance(v, float) and not v.is_integer():
+    if isinstance(v, float) and not round(v, 6).is_integer():
         return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
     return f"{v:,.0f}"
 
