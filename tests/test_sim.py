@@ -294,3 +294,17 @@ def test_police_uk_monthly_files_hold_the_same_crimes_and_import_cleanly(pilot, 
     assert met.rows_outside == 0 and met.rows_used + met.rows_unplaced == len(crimes)
     four = community_safety_index(store, las=["Lewisham", "Lambeth", "Croydon", "Southwark"])
     assert len(four.result.groups) == 4 and 0 < four.rows_outside < four.rows_used  # 3.5 km spills over borders
+
+
+def test_report_areas_on_the_pilot_boroughs_uses_the_london_boundaries(pilot, tmp_path):
+    out, _ = pilot
+    db = f"sqlite:///{tmp_path / 'lon.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["areas", "import", *map(str, sorted((out / "police-uk").glob("*/*.csv"))),
+                               "--db", db]).exit_code == 0
+    res = runner.invoke(app, ["report", "areas", "--la", "Lewisham", "--la", "Lambeth", "--la", "Croydon",
+                              "--la", "Southwark", "--out", str(tmp_path / "lon.html"), "--db", db])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "lon.html").read_text()
+    # The simulator's crimes are acquisitive only: four variables, so 2 index maps, 4 rate maps, 1 trend plot.
+    assert html.count("<svg") == 2 + 4 + 1 and "Lewisham 001A" in html

@@ -45,7 +45,8 @@ def _fmt(v: float) -> str:
 
 def choropleth_svg(geoms: Mapping[str, dict], values: Mapping[str, float | None], title: str,
                    breaks: Sequence[float] | None = None, labels: Mapping[str, str] | None = None,
-                   unit: str = "", width: int = 640, outline: Mapping[str, dict] | None = None) -> str:
+                   unit: str = "", width: int = 640, outline: Mapping[str, dict] | None = None,
+                   max_height: int | None = None) -> str:
     """An SVG map: each geometry (lon/lat GeoJSON) filled by its value's class; a legend and a km scale bar."""
     breaks = tuple(quantile_breaks(list(values.values())) if breaks is None else breaks)
     labels = labels or {}
@@ -59,6 +60,8 @@ def choropleth_svg(geoms: Mapping[str, dict], values: Mapping[str, float | None]
     x0, y0, x1, y1 = shapely.total_bounds(np.array(list(shapes) + list(extra), dtype=object))
     map_w, legend_h, pad = width, 70, 8
     scale = (map_w - 2 * pad) / max(x1 - x0, 1.0)
+    max_height = max_height or width  # a tall area is drawn narrower, not taller than it is wide
+    scale = min(scale, (max_height - 2 * pad) / max(y1 - y0, 1.0))
     map_h = int((y1 - y0) * scale + 2 * pad)
 
     def path(geom) -> str:
