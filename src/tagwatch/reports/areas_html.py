@@ -124,7 +124,7 @@ def render_areas_html(rep: AreasReport) -> str:
         e = rep.effect
         treated = np.array([b in rep.pilot for b in ser.boroughs])
         out.append(f"<h2>The pilot's effect (difference-in-differences from {escape(rep.start or '')})</h2>")
-        out.append(f"<p>Pilot boroughs: {escape(', '.join(rep.pilot))} ({e.n_treated}) against {e.n_control} others; "
+        out.append(f"<p>Pilot boroughs: {escape(', '.join(rep.pilot))} ({e.n_treated}) against {e.n_control} other borough(s); "
                    f"{e.n_pre} months before, {e.n_post} from the start. Effect on neighbourhood crime per 1,000 "
                    f"residents a month: <b>{e.effect:+.3f}</b> ({1 - e.alpha:.0%} confidence interval "
                    f"{e.ci_low:+.3f} to {e.ci_high:+.3f}; p = {e.p_value:.3f}"
