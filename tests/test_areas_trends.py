@@ -86,10 +86,10 @@ def test_a_forecast_needs_enough_contiguous_months():
 
 def test_the_estimate_and_its_standard_error_equal_statsmodels_ols_with_dummies():
     import statsmodels.api as sm
-    y, treated, post = panel(-2.0, seed=9, units=8, pilots=3)
+    y, treated, post = panel(-2.0, seed=9, units=12, pilots=3)
     r = difference_in_differences(y, treated, post)
     unit, period = np.indices(y.shape)
-    x = np.column_stack([np.eye(8)[unit.ravel()], np.eye(36)[period.ravel()][:, 1:],
+    x = np.column_stack([np.eye(12)[unit.ravel()], np.eye(36)[period.ravel()][:, 1:],
                          (treated[:, None] & post[None, :]).ravel().astype(float)])
     fit = sm.OLS(y.ravel(), x).fit(cov_type="cluster", cov_kwds={"groups": unit.ravel()}, use_t=True)
     assert (r.effect, r.se) == pytest.approx((fit.params[-1], fit.bse[-1]))
@@ -120,3 +120,16 @@ def test_west_yorkshire_series_change_and_effect_through_the_cli(west_yorkshire_
     assert r["ci_low"] < r["effect_per_1000_per_month"] < r["ci_high"]
     out = runner.invoke(app, ["areas", "effect", "--pilot", "Lewisham", "--start", "2018-01", "--db", west_yorkshire_db])
     assert out.exit_code == 2 and "not in the area" in out.output
+
+
+def test_with_few_boroughs_the_interval_comes_from_collapsed_differences_and_holds_its_level():
+    hits = [difference_in_differences(*panel(-3.0, seed=s, units=6, pilots=2)) for s in range(200)]
+    assert all("units-2 df" in h.covariance for h in hits)
+    coverage = np.mean([h.ci_low < -3.0 < h.ci_high for h in hits])
+    assert 0.9 <= coverage <= 0.99
+    y, treated, post = panel(-3.0, seed=1, units=6, pilots=2)
+    r = difference_in_differences(y, treated, post)
+    (tp, tq), (cp, cq) = r.means["treated"], r.means["control"]
+    assert r.effect == pytest.approx((tq - tp) - (cq - cp))  # the same estimate as the regression
+    with pytest.raises(ValueError, match="at least three"):
+        difference_in_differences(y[:2], np.array([True, False]), post)

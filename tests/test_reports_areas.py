@@ -46,7 +46,7 @@ def test_report_areas_html_on_west_yorkshire(west_yorkshire_db, lsoa_boundaries_
 
 
 def test_two_years_of_monthly_files_give_a_forecast_and_an_effect(tmp_path):
-    """24 synthetic police.uk months for Lewisham and Lambeth LSOAs: the report forecasts and estimates."""
+    """24 synthetic police.uk months for LSOAs of three boroughs: the report forecasts and estimates."""
     import csv
 
     import numpy as np
@@ -55,7 +55,7 @@ def test_two_years_of_monthly_files_give_a_forecast_and_an_effect(tmp_path):
     from tagwatch.areas.trends import month_range
     from tagwatch.data import london_lsoas
     feats = [f["properties"] for f in london_lsoas()["features"]]
-    lsoas = [p for p in feats if p["borough"] in ("Lewisham", "Lambeth")][::20]
+    lsoas = [p for p in feats if p["borough"] in ("Lewisham", "Lambeth", "Southwark")][::20]
     rng = np.random.default_rng(0)
     files = []
     for k, month in enumerate(month_range("2016-01", "2017-12")):
@@ -72,12 +72,13 @@ def test_two_years_of_monthly_files_give_a_forecast_and_an_effect(tmp_path):
     db = f"sqlite:///{tmp_path / 'two.db'}"
     runner = CliRunner()
     assert runner.invoke(app, ["areas", "import", *files, "--db", db]).exit_code == 0
-    res = runner.invoke(app, ["report", "areas", "--la", "Lewisham", "--la", "Lambeth", "--pilot", "Lewisham",
+    area = ["--la", "Lewisham", "--la", "Lambeth", "--la", "Southwark"]
+    res = runner.invoke(app, ["report", "areas", *area, "--pilot", "Lewisham",
                               "--start", "2017-07", "--baseline", "2016", "--out", str(tmp_path / "r.html"), "--db", db])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "r.html").read_text()
     assert "Forecast (local linear trend + yearly cycle)" in html and "95% prediction interval" in html
-    assert "Pilot boroughs: Lewisham (1) against 1 other borough(s); 18 months before, 6 from the start" in html
-    eff = runner.invoke(app, ["areas", "effect", "--la", "Lewisham", "--la", "Lambeth", "--pilot", "Lewisham",
+    assert "Pilot boroughs: Lewisham (1) against 2 other borough(s); 18 months before, 6 from the start" in html
+    eff = runner.invoke(app, ["areas", "effect", *area, "--pilot", "Lewisham",
                               "--start", "2017-07", "--format", "json", "--db", db])
     assert eff.exit_code == 0 and '"effect_per_1000_per_month": -' in eff.stdout  # crime halved in the pilot

@@ -2,9 +2,15 @@
 
 Two-way fixed effects on a balanced panel (units x months): ``y = unit + month + effect * D``,
 ``D = 1`` for pilot units from the start month on. On a balanced panel the estimate equals
-the classic difference of the before/after differences of group means. The standard error
-is cluster-robust by unit (a borough's months are not independent), with t critical values
-on (units - 1) degrees of freedom. Computed by two-way demeaning (numpy, scipy's t).
+the classic difference of the before/after differences of group means. The interval:
+
+- with at least :data:`MIN_CLUSTERS` units, the standard error is cluster-robust by unit (a
+  borough's months are not independent), with t on (units - 1) degrees of freedom; computed
+  by two-way demeaning (numpy, scipy's t) and checked against statsmodels;
+- with fewer, cluster-robust errors are far too small (with two units they vanish), so each
+  unit's months are collapsed to one after-minus-before difference and the two groups'
+  differences are compared with a pooled-variance t interval on (units - 2) degrees of
+  freedom (Bertrand, Duflo and Mullainathan 2004). It needs three units at least.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DidResult", "difference_in_differences"]
+__all__ = ["DidResult", "difference_in_differences", "MIN_CLUSTERS"]
+
+MIN_CLUSTERS = 10
 
 
 @dataclass
@@ -68,6 +76,21 @@ def _fit(y: np.ndarray, x: np.ndarray, alpha: float):
     return beta, se, beta - crit * se, beta + crit * se, p
 
 
+def _collapsed(y: np.ndarray, treated: np.ndarray, post: np.ndarray, alpha: float):
+    from scipy import stats
+    d = y[:, post].mean(axis=1) - y[:, ~post].mean(axis=1)
+    a, b = d[treated], d[~treated]
+    df = d.size - 2
+    if df < 1:
+        raise ValueError("an interval needs at least three boroughs in all (pilot and comparison)")
+    effect = float(a.mean() - b.mean())
+    pooled = (np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2)) / df
+    se = float(np.sqrt(pooled * (1 / a.size + 1 / b.size)))
+    crit = float(stats.t.ppf(1 - alpha / 2, df))
+    p = float(2 * stats.t.sf(abs(effect / se), df)) if se > 0 else 0.0
+    return effect, se, effect - crit * se, effect + crit * se, p
+
+
 def difference_in_differences(y: np.ndarray, treated: Sequence[bool], post: Sequence[bool],
                               alpha: float = 0.05) -> DidResult:
     """``y``: units x periods (no missing values); ``treated`` per unit; ``post`` per period."""
@@ -83,18 +106,24 @@ def difference_in_differences(y: np.ndarray, treated: Sequence[bool], post: Sequ
         raise ValueError("the start must leave months both before and after it")
     if post.argmax() != post.size - post.sum():
         raise ValueError("the post-start months must be the last ones")
-    d = (treated[:, None] & post[None, :]).astype(float)
-    effect, se, low, high, p = _fit(y, d, alpha)
+    if treated.size >= MIN_CLUSTERS:
+        d = (treated[:, None] & post[None, :]).astype(float)
+        effect, se, low, high, p = _fit(y, d, alpha)
+        covariance = "cluster-robust by unit, t with units-1 df"
+    else:
+        effect, se, low, high, p = _collapsed(y, treated, post, alpha)
+        covariance = (f"fewer than {MIN_CLUSTERS} units: each unit's after-minus-before difference, "
+                      "pooled-variance t with units-2 df")
     means = {g: (float(y[m][:, ~post].mean()), float(y[m][:, post].mean()))
              for g, m in (("treated", treated), ("control", ~treated))}
     counterfactual = means["treated"][1] - effect
     pre_trend = pre_ci = None
     n_pre = int((~post).sum())
-    if n_pre >= 3:
+    if n_pre >= 3 and treated.size >= MIN_CLUSTERS:
         yp = y[:, ~post]
         slope = (treated[:, None] * np.arange(n_pre)[None, :]).astype(float)
         pre_trend, _, lo, hi, _ = _fit(yp, slope, alpha)
         pre_ci = (lo, hi)
     return DidResult(effect, se, low, high, p, alpha, int(treated.sum()), int((~treated).sum()), n_pre,
                      int(post.sum()), means, (100 * effect / counterfactual) if counterfactual else None,
-                     pre_trend, pre_ci, "cluster-robust by unit, t with units-1 df")
+                     pre_trend, pre_ci, covariance)
