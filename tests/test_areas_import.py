@@ -131,3 +131,11 @@ def test_cli_import_prints_counts_and_refuses_other_files(tmp_path, west_yorkshi
     assert out.exit_code == 2 and "not a police.uk street-level file" in " ".join(out.output.split())
     out = runner.invoke(app, ["areas", "list", "--db", db, "--format", "json"])
     assert out.exit_code == 0 and '"2016-07"' in out.output
+
+
+def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path, west_yorkshire_files):
+    lines = west_yorkshire_files[0].read_bytes().split(b"\n")[:51]
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    f = read_police_uk(path)
+    assert (f.n_rows, f.rejects) == (50, []) and f.table["context"].null_count == 50
