@@ -87,10 +87,11 @@ def areas_index(force: Annotated[list[str] | None, typer.Option(
     rows = res.top(top or len(res.lsoas), "lsoa" if level == "lsoa" else "group")
     for r in rows:
         r["name"] = ai.names.get(r["code"], r["code"])
+        r["borough"] = r.get("group")
         for k, v in list(r.items()):
             if isinstance(v, float):
                 r[k] = round(v, 1) if k.endswith("index") or k == "population" else round(v, 6)
-    cols = ["code", "name", "group", "population", "index", "flagged"] if level == "lsoa" else \
+    cols = ["code", "name", "borough", "population", "index", "flagged"] if level == "lsoa" else \
         ["code", "lsoas", "population", "index", "flagged"]
     render(rows, cols + [f"{v}_index" for v in res.variables], fmt,
            f"Community safety index by {level} (top {len(rows)})")
