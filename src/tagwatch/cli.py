@@ -14,7 +14,9 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import service
-from .cli_alcohol import alcohol_app, report_app
+from .cli_alcohol import alcohol_app
+from .cli_areas import areas_app
+from .cli_reports import report_app
 from .cli_crimes import correlate_cmd, crimes_app, matches_app
 from .cli_evidence import evidence_cmd
 from .cli_orders import orders_app
@@ -40,6 +42,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(crimes_app, name="crimes")
 app.add_typer(matches_app, name="matches")
+app.add_typer(areas_app, name="areas")
 app.command("correlate")(correlate_cmd)
 app.command("evidence")(evidence_cmd)
 app.add_typer(alcohol_app, name="alcohol")
@@ -239,3 +242,4 @@ def rules_set(pairs: Annotated[list[str], typer.Argument(help="NAME=VALUE, e.g. 
 
 
 from . import cli_pilot  # noqa: E402,F401  (registers simulate, load, demo)
+from . import cli_outcomes  # noqa: E402,F401  (registers matches outcome, outcomes)

@@ -12,17 +12,17 @@ import typer
 from rich.progress import Progress
 
 from . import service_alcohol as svc
+from .cli_reports import report_app  # the one `report` group: aamr joins programme and areas
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
 from .codec import InputError
 from .model import iso
 from .output import Format, render
 from .store import Store, open_store
 
-__all__ = ["alcohol_app", "report_app", "ingest_readings_and_evaluate"]
+__all__ = ["alcohol_app", "ingest_readings_and_evaluate"]
 
 alcohol_app = typer.Typer(help="Alcohol tags: transdermal readings, drinking events, tamper, compliance.",
                           no_args_is_help=True)
-report_app = typer.Typer(help="Reports for a period.", no_args_is_help=True)
 
 AsOf = Annotated[str | None, typer.Option(help="Evaluation horizon (ISO with offset); default now.")]
 

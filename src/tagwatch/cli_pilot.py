@@ -68,6 +68,12 @@ def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[servi
         counts = store.record_crime_batch(crimes, now_ms())
         console.print(f"crimes: new {counts['new']}, new versions {counts['new_version']}, "
                       f"unchanged {counts['unchanged']}, rejected {counts['rejected']}")
+    street = sorted((directory / "police-uk").glob("*/*-street.csv"))
+    if street:
+        from .service_areas import import_area_files
+        reps = import_area_files(store, street, now_ms())
+        console.print(f"police.uk area crime: {sum(r.rows for r in reps)} rows from {len(reps)} monthly files "
+                      f"({sum(r.status == 'unchanged' for r in reps)} unchanged)")
     files = [p for p in (directory / "fixes.csv", directory / "fixes.jsonl") if p.exists()]
     ing, _ = ingest_and_evaluate(store, files, as_of, evaluate=False)
     as_of_ms = as_of if as_of is not None else now_ms()

@@ -10,7 +10,6 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from .correlate import ENGINE_VERSION, MatchParams
-from .correlate.batch import CrimeColumns, join_tracks
 from .correlate.score import DAY_MS, ScoreParams, routine_presence, score_match
 from .store import Store
 from .store import schema as s
@@ -42,6 +41,9 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
                   for c in crimes}
     found = []
     if crimes and subjects:
+        # numba (and what it loads) only when there is a join to do: other commands start faster.
+        from .correlate.batch import CrimeColumns, join_tracks
+
         pad = int((params.buffer_s + params.max_gap_s) * 1000)  # radii do not change the time span
         lo, hi = min(c["from_ms"] for c in crimes) - pad, max(c["to_ms"] for c in crimes) + pad
         tracks = []

@@ -18,6 +18,7 @@ import numpy as np
 from ..geo import to_wgs84
 from .geography import BOROUGHS, borough_centre
 from .plan import MIN
+from .policeuk import write_police_uk
 from .timeline import to_iso
 
 __all__ = ["PER_BOROUGH_PER_YEAR", "background_crimes", "subject_offence", "write_crimes"]
@@ -64,11 +65,12 @@ def subject_offence(seed: int, index: int, subject_id: str, offence: str, ts: np
 
 
 def write_crimes(crimes: list[dict], out_dir: Path) -> list[dict]:
-    """crimes.csv (tagwatch format) and police/MPS<date>.csv batches; returns the offences for truth."""
+    """crimes.csv (tagwatch format), police/MPS<date>.csv batches and police-uk/ monthly street-level
+    files (sim/policeuk.py); returns the offences for truth."""
     crimes = sorted(crimes, key=lambda c: (c["from_ms"], c["to_ms"], float(c["xy"][0])))
     police = out_dir / "police"
     police.mkdir(exist_ok=True)
-    offences, by_day = [], {}
+    offences, by_day, street = [], {}, []
     with open(out_dir / "crimes.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["crime_id", "crime_type", "lat", "lon", "from", "to"])
@@ -76,6 +78,7 @@ def write_crimes(crimes: list[dict], out_dir: Path) -> list[dict]:
             ref = f"C{n:06d}"
             lon, lat = (float(v) for v in to_wgs84(float(c["xy"][0]), float(c["xy"][1])))
             w.writerow([ref, c["crime_type"], f"{lat:.6f}", f"{lon:.6f}", to_iso(c["from_ms"]), to_iso(c["to_ms"])])
+            street.append({"ref": ref, "crime_type": c["crime_type"], "from_ms": c["from_ms"], "lon": lon, "lat": lat})
             day = datetime.fromtimestamp(c["to_ms"] / 1000, UTC).strftime("%Y%m%d")
             stamp = lambda ms: datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d%H%M%S")  # noqa: E731
             grid = n % 2 == 0  # forces send either pair: half the rows each way
@@ -89,4 +92,5 @@ def write_crimes(crimes: list[dict], out_dir: Path) -> list[dict]:
     for day, rows in by_day.items():
         with open(police / f"MPS{day}A.csv", "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerows(rows)
+    write_police_uk(street, out_dir)
     return offences

@@ -20,8 +20,10 @@ from ..rules.track import Track
 from . import schema as s
 from .alcohol import AlcoholRecords
 from .alerts import AlertRecords
+from .areas import AreaRecords
 from .crimes import CrimeRecords
 from .matches import MatchRecords
+from .outcomes import OutcomeRecords
 
 __all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
 
@@ -48,7 +50,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords, CrimeRecords, MatchRecords, AlcoholRecords):
+class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecords, OutcomeRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 

@@ -238,3 +238,59 @@ alcohol_readings = Table(
     Column("received_ms", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# What became of a match shared with police, recorded by that force; appended, the latest per
+# match is the current one (a charge can later become a conviction).
+MATCH_OUTCOMES = ("charged", "convicted", "no further action", "eliminated")
+match_outcomes = Table(
+    "match_outcomes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("match_id", Integer, ForeignKey("matches.id"), nullable=False, index=True),
+    Column("outcome", String(24), nullable=False),  # one of MATCH_OUTCOMES
+    Column("outcome_on", String(10), nullable=False),  # the date it happened, YYYY-MM-DD (Europe/London)
+    Column("force", String(64), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),  # when it was recorded
+    Column("note", Text, nullable=False, default=""),
+)
+
+# Area crime statistics (police.uk street-level files). One force's month is the unit of
+# import: a later file holding it replaces its rows, and the same file again changes nothing.
+area_files = Table(
+    "area_files", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("no_location", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("imported_ms", BigInteger, nullable=False),
+)
+
+area_months = Table(
+    "area_months", metadata,
+    Column("reported_by", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("file_id", Integer, ForeignKey("area_files.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+
+area_crimes = Table(
+    "area_crimes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", Integer, ForeignKey("area_files.id"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("reported_by", String(64), nullable=False),
+    Column("falls_within", String(64)),
+    Column("crime_id", String(64)),  # police.uk leaves it blank for anti-social behaviour
+    Column("lon", Float),  # null: police.uk could not map it (kept, counted by LSOA)
+    Column("lat", Float),
+    Column("location", Text),
+    Column("lsoa_code", String(9)),
+    Column("lsoa_name", Text),
+    Column("crime_type", String(40), nullable=False),
+    Column("outcome", Text),
+    Column("context", Text),
+    Index("ix_area_crimes_month", "reported_by", "month"),
+    Index("ix_area_crimes_lsoa", "lsoa_code", "month"),
+)

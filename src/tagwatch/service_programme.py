@@ -1,0 +1,88 @@
+"""Use case: the programme report (loads plain rows from the store; the arithmetic is reports/programme.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from .codec import InputError
+from .reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_report
+from .store import Store
+from .store import schema as s
+
+__all__ = ["load_programme_data", "programme_report", "report_months", "evaluator_data"]
+
+
+def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeData:
+    """Everything the report needs, as plain rows. ``as_of_ms`` defaults to the latest fix's time
+    (the data's horizon), so a loaded pilot is not stretched to today."""
+    with store.engine.connect() as c:
+        if as_of_ms is None:
+            as_of_ms = c.execute(select(func.max(s.fixes.c.ts_ms))).scalar_one()
+        events = [dict(r) for r in c.execute(select(s.alert_events.c.alert_id, s.alert_events.c.ts_ms,
+                                                    s.alert_events.c.action)).mappings()]
+        rows = [dict(r) for r in c.execute(select(s.matches.c.id, s.matches.c.run_id, s.matches.c.force,
+                                                  s.matches.c.crime_ref, s.matches.c.subject_id,
+                                                  s.matches.c.closest_ms, s.matches.c.significant)).mappings()]
+    if as_of_ms is None:
+        raise InputError("the store holds no fixes: give --as-of")
+    orders = [{"id": o.id, "subject_id": o.subject_id, "start_ms": o.start_ms, "end_ms": o.effective_end_ms(),
+               "ended_ms": o.ended_ms, "end_reason": o.end_reason,
+               "variations_ms": [v.effective_from_ms for v in o.versions if v.version > 1]} for o in store.orders()]
+    alerts = [{k: a[k] for k in ("id", "subject_id", "kind", "start_ms", "end_ms", "created_ms")}
+              for a in store.alerts()]
+    # A crime and a subject can be matched by several runs: the latest run's match stands for the pair,
+    # and a decision or outcome recorded on any of the pair's matches counts for it.
+    key = {r["id"]: (r["force"], r["crime_ref"], r["subject_id"]) for r in rows}
+    latest: dict[tuple, dict] = {}
+    for r in sorted(rows, key=lambda r: (r["run_id"], r["id"])):
+        latest[key[r["id"]]] = r
+    shared_keys = {key[i] for i in store.shared_match_ids() if i in key}
+    current: dict[tuple, dict] = {}
+    for o in store.match_outcomes():
+        if o["match_id"] in key:
+            current[key[o["match_id"]]] = o
+    matches = [{"id": r["id"], "subject_id": r["subject_id"], "closest_ms": r["closest_ms"],
+                "significant": bool(r["significant"])} for r in latest.values()]
+    return ProgrammeData(as_of_ms, {sub.id: sub.borough for sub in store.subjects()}, orders, alerts, events, matches,
+                         {latest[k]["id"] for k in shared_keys},
+                         [{"match_id": latest[k]["id"], "outcome": o["outcome"], "outcome_on": o["outcome_on"]}
+                          for k, o in current.items()])
+
+
+def report_months(data: ProgrammeData, start: str | None, end: str | None) -> list[str]:
+    for v, what in ((start, "--from"), (end, "--to")):
+        if v is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+            raise InputError(f"{what} {v!r}: write a month as YYYY-MM")
+    first = start or (min((o["start_ms"] for o in data.orders), default=data.as_of_ms))
+    if not isinstance(first, str):
+        first = datetime.fromtimestamp(first / 1000, LONDON).strftime("%Y-%m")
+    last = end or datetime.fromtimestamp(data.as_of_ms / 1000, LONDON).strftime("%Y-%m")
+    if last < first:
+        raise InputError(f"--to {last} is before --from {first}")
+    from .areas.trends import month_range
+    return month_range(first, last)
+
+
+def programme_report(store: Store, start: str | None = None, end: str | None = None, borough: str | None = None,
+                     as_of_ms: int | None = None) -> ProgrammeReport:
+    data = load_programme_data(store, as_of_ms)
+    return build_report(data, report_months(data, start, end), borough)
+
+
+def evaluator_data(store: Store, start: str | None = None, end: str | None = None, borough: str | None = None,
+                   pilot: list[str] | None = None, pilot_start: str | None = None) -> dict:
+    """The evaluator page's data (aggregates only): the programme report and, when police.uk months are
+    imported, the safety index, neighbourhood crime by borough and the pilot's effect. For the web route."""
+    from .reports.evaluator import evaluator_view
+    from .service_areas import borough_series, community_safety_index, pilot_effect
+    programme = programme_report(store, start, end, borough) if store.orders() else None
+    index = names = series = effect = None
+    if store.area_months_stored():
+        ai = community_safety_index(store)
+        index, names, series = ai.result, ai.names, borough_series(store)
+        if pilot and pilot_start:
+            effect = pilot_effect(series, pilot, pilot_start)
+    return evaluator_view(programme, index, names, series, effect)
