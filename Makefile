@@ -11,12 +11,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# npm ci installs the dashboard's front-end packages (Leaflet) from package-lock.json into
+# node_modules/, which the app serves under /static/ (never a CDN, never committed).
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	npm ci --no-audit --no-fund --loglevel=error
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
 
+# The demo ends by serving the dashboard on the simulated pilot until Ctrl-C.
 demo: install
 	$(BIN)/tagwatch demo
 
@@ -26,4 +31,4 @@ test: install-test
 	TAGWATCH_REQUIRE_PG=1 $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) demo-pilot *.egg-info src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules test-output demo-pilot *.egg-info src/*.egg-info .pytest_cache .hypothesis
