@@ -161,6 +161,21 @@ ROLE_USERS = {"monitoring": "mon", "probation": "pro", "police": "pol", "evaluat
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Argon2 at its cheapest in tests only: the real parameters cost ~0.5 s a hash on the
+    2-core machine, and the tests create and log in dozens of users."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from tagwatch import service_users
+    saved = service_users._hasher, service_users._DUMMY_HASH
+    service_users._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    service_users._DUMMY_HASH = service_users._hasher.hash("not a password of anyone")
+    yield
+    service_users._hasher, service_users._DUMMY_HASH = saved
+
+
 def build_web_world(store, now_ms: int = WEB_NOW) -> SimpleNamespace:
     """Two subjects (S1 on the probation officer's caseload, S2 not), fixes, an exclusion breach,
     two significant matches of which one is shared with force MPS, and a user per role."""
@@ -229,6 +244,7 @@ def web(tmp_path_factory):
     world = build_web_world(store)
     client = web_client(store)
     world.store, world.client = store, client
+    world.client_at = lambda now: web_client(store, now)
     world.headers = {role: client.login(name) for role, name in ROLE_USERS.items()}
     world.headers["anonymous"] = {}
     return world
