@@ -50,6 +50,7 @@ def get_subject(subject_id: str, store: StoreDep, user: SubjectAccess):
     return {"subject": SubjectPublic(id=s.id, name=s.name, risk_level=str(s.risk_level), offence=s.offence,
                                      borough=s.borough),
             "orders": orders, "devices": devices, "alerts": store.alerts(subject_id),
+            "last_fix_ms": store.last_fix_ms(subject_id),
             "timeline": service_views.timeline(store, subject_id)}
 
 

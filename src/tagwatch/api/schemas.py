@@ -121,7 +121,7 @@ class MatchReviewCreate(BaseModel):
 class FixBatch(BaseModel):
     """Fixes as in a JSON Lines file: device_id, ts (ISO with offset), lat, lon, and optionally
     accuracy_m, battery_pct, strap (ok|tamper). Each is judged on its own; rejects are kept."""
-    fixes: list[dict[str, Any]] = Field(max_length=10_000)
+    fixes: list[Any] = Field(max_length=10_000)
 
 
 class IngestPublic(BaseModel):

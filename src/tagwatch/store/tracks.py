@@ -47,6 +47,16 @@ class TrackRecords:
                     out.append({"subject_id": a.subject_id, "device_id": a.device_id, **dict(row)})
         return out
 
-    def fix_counts(self) -> dict[str, int]:
+    def last_fix_ms(self, subject_id: str) -> int | None:
+        """Time (only) of the newest fix from any device the subject wore."""
+        f = s.fixes.c
+        best = None
         with self.engine.connect() as c:
-            return {"fixes": c.execute(select(func.count()).select_from(s.fixes)).scalar_one()}
+            for a in self.assignments(subject_id):
+                q = select(func.max(f.ts_ms)).where(f.device_id == a.device_id, f.ts_ms >= a.from_ms)
+                if a.to_ms is not None:
+                    q = q.where(f.ts_ms < a.to_ms)
+                t = c.execute(q).scalar_one()
+                if t is not None and (best is None or t > best):
+                    best = t
+        return best
