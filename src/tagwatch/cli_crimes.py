@@ -11,6 +11,7 @@ from typing import Optional
 
 from rich.progress import Progress
 
+from . import service_changes
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
 from .codec import InputError
 from .correlate import MatchParams
@@ -123,5 +124,5 @@ def matches_review(match_id: int,
                    force: Annotated[Optional[str], typer.Option(help="Police force (authorised, shared, withdrawn).")] = None,
                    note: str = "", db: DbOpt = DEFAULT_DB):
     """Record a decision about a match; sharing with a force needs an authorisation for that force first."""
-    open_store(db).review_match(match_id, action, by, now_ms(), force, note)
+    service_changes.review_match(open_store(db), match_id, action, by, "cli", now_ms(), force, note)
     console.print(f"match {match_id}: {action} by {by}" + (f" ({force})" if force else ""))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from . import service_changes
 from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
 from .codec import InputError, condition_to_dict, conditions_checked, parse_ts
-from .model import Order, OrderType, OrderVersion, iso
+from .model import OrderType, iso
 from .output import Format, render
 from .store import open_store
 
@@ -27,6 +30,10 @@ AttendanceSchedule = Annotated[Optional[str], typer.Option(help="Attendance wind
 Trail = Annotated[bool, typer.Option(help="Trail monitoring: positions recorded, no zone.")]
 AlcoholAbstinence = Annotated[bool, typer.Option(help="Alcohol abstinence, read by an alcohol tag (no zone).")]
 ConditionsFile = Annotated[Optional[Path], typer.Option(help="JSON list of conditions (the enrolment format).")]
+
+
+def _actor() -> str:
+    return os.environ.get("USER") or "cli"
 
 
 def _zone(path: Path) -> dict:
@@ -77,10 +84,9 @@ def orders_add(order_id: str, subject: Annotated[str, typer.Option(help="Subject
     if not conds:
         raise InputError("an order needs at least one condition (--curfew, --exclusion, --attendance, --trail, "
                          "--alcohol-abstinence)")
-    start_ms = parse_ts(start, "--start")
-    order = Order(order_id, subject, type_, start_ms, None if end is None else parse_ts(end, "--end"),
-                  (OrderVersion(order_id, 1, start_ms, conds, "initial order"),))
-    open_store(db).add_order(order, now_ms())
+    service_changes.create_order(open_store(db), order_id, subject, str(type_), parse_ts(start, "--start"),
+                                 None if end is None else parse_ts(end, "--end"),
+                                 [condition_to_dict(c) for c in conds], _actor(), "cli", now_ms())
     console.print(f"added order {order_id} for {subject} with {len(conds)} condition(s)")
 
 
@@ -95,13 +101,8 @@ def orders_vary(order_id: str, effective: Annotated[str, typer.Option("--from", 
                 trail: Trail = False, conditions: ConditionsFile = None, db: DbOpt = DEFAULT_DB):
     """Vary an order from a given time: a new version with conditions added, replaced (same id) or dropped."""
     store = open_store(db)
-    order = next((o for o in store.orders() if o.id == order_id), None)
-    if order is None:
-        raise InputError(f"unknown order {order_id!r}")
+    order = service_changes.find_order(store, order_id)
     current = {c.id: condition_to_dict(c) for c in max(order.versions, key=lambda v: v.version).conditions}
-    for cid in drop or []:
-        if current.pop(cid, None) is None:
-            raise InputError(f"order {order_id} has no condition {cid!r} to drop; it has {', '.join(current)}")
     new = _conditions(None, None, None, exclusion, exclusion_schedule, attendance, attendance_schedule,
                       trail, conditions)
     if curfew or curfew_schedule:  # a new address, new hours, or both; the rest carries over
@@ -112,12 +113,10 @@ def orders_vary(order_id: str, effective: Annotated[str, typer.Option("--from", 
             raise InputError("this order has no curfew yet: give both --curfew and --curfew-schedule")
         new.append({"id": "curfew", "kind": "curfew", "zone": zone, "schedule": schedule,
                     "first_night_start": first_night})
-    for c in new:
-        current[c["id"]] = c
-    conds = conditions_checked(current.values())
-    version = max(v.version for v in order.versions) + 1
-    store.add_version(OrderVersion(order_id, version, parse_ts(effective, "--from"), conds, reason),
-                      now_ms())
+    v = service_changes.vary_order(store, order_id, parse_ts(effective, "--from"), reason, _actor(), "cli", now_ms(),
+                                   new, drop or [])
+    version = v.version
+    current = {c.id: c for c in v.conditions}
     console.print(f"order {order_id} is now at version {version} from {effective}: {', '.join(current)}")
 
 
@@ -127,7 +126,7 @@ def orders_end(order_id: str, at: Annotated[str, typer.Option(help="When it ende
                reason: Annotated[str, typer.Option(help="completed, revoked, recalled, ...")] = "completed",
                db: DbOpt = DEFAULT_DB):
     """End an order (completed, revoked or recalled); monitoring under it stops then."""
-    open_store(db).end_order(order_id, parse_ts(at, "--at"), reason)
+    service_changes.end_order(open_store(db), order_id, parse_ts(at, "--at"), reason, _actor(), "cli", now_ms())
     console.print(f"order {order_id} ended ({reason})")
 
 

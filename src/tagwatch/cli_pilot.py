@@ -99,8 +99,12 @@ def load(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)
 @app.command()
 @friendly
 def demo(subjects: int = 100, days: int = 14, seed: int = 1,
-         out: Annotated[Path, typer.Option(help="Working directory (recreated).")] = Path("demo-pilot")):
-    """Simulate a pilot, load it, evaluate it, and score the alerts against the ground truth."""
+         out: Annotated[Path, typer.Option(help="Working directory (recreated).")] = Path("demo-pilot"),
+         serve: Annotated[bool, typer.Option("--serve/--no-serve",
+                                             help="End by serving the dashboard on the pilot until Ctrl-C.")] = True,
+         host: Annotated[str, typer.Option(help="Interface the dashboard listens on.")] = "127.0.0.1",
+         port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000):
+    """Simulate a pilot, load it, evaluate it, score the alerts against the ground truth, then serve the dashboard."""
     from .sim import score, simulate as run_sim
     t0 = time.perf_counter()
     if out.exists():
@@ -127,6 +131,43 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
     _print_correlation(run, run_matches(store, run["run_id"]), truth, time.perf_counter() - t_corr)
     console.print(f"timings: simulate {t_sim - t0:.1f} s, load+ingest+evaluate {t_load - t_sim:.1f} s; "
                   f"store {out / 'tagwatch.db'} (try: tagwatch alerts --db sqlite:///{out / 'tagwatch.db'})")
+    logins = demo_users(store, [s.id for s in store.subjects()][:10])
+    _print_logins(logins, host, port, out)
+    if serve:
+        from .cli_web import serve_store
+        console.print("serving the dashboard until Ctrl-C (tagwatch demo --no-serve to skip)")
+        serve_store(store, host, port)
+
+
+DEMO_FORCE = "MPS"
+
+
+def demo_users(store: Store, caseload: list[str]) -> list[tuple[str, str, str]]:
+    """One user per role with a fresh random password, for the demo database only."""
+    import secrets
+
+    from . import service_users
+    out = []
+    for role in ("monitoring", "probation", "police", "evaluator", "admin"):
+        name, password = f"demo-{role}", secrets.token_urlsafe(12)
+        service_users.add_user(store, name, password, role, now_ms(), force=DEMO_FORCE if role == "police" else None,
+                               caseload=caseload if role == "probation" else None, actor="demo")
+        out.append((role, name, password))
+    return out
+
+
+def _print_logins(logins, host: str, port: int, out: Path) -> None:
+    t = Table(title=f"Dashboard http://{host}:{port}/ (demo logins, valid for {out / 'tagwatch.db'} only)")
+    for c in ("role", "username", "password", "sees"):
+        t.add_column(c)
+    sees = {"monitoring": "live map, every alert, match review (share a match with MPS)",
+            "probation": "the 10 subjects on their caseload: tracks, alerts, conditions",
+            "police": f"only matches shared with {DEMO_FORCE}, with their evidence",
+            "evaluator": "programme figures only, never a location",
+            "admin": "users, devices, the audit log"}
+    for role, name, password in logins:
+        t.add_row(role, name, password, sees[role])
+    console.print(t)
 
 
 def _print_correlation(run, matches, truth, seconds) -> None:

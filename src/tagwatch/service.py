@@ -25,7 +25,7 @@ from .store import Store, StoreError
 
 __all__ = ["IngestReport", "EvalReport", "EnrolReport", "enrol", "ingest_files", "ingest_records",
            "store_fix_columns", "evaluate", "subjects_touched", "episodes_with", "get_settings", "set_settings",
-           "parse_ts", "StoreError"]
+           "parse_ts", "StoreError", "ingest_live"]
 
 DAY_MS = 86_400_000
 BATCH = 20_000
@@ -244,3 +244,23 @@ def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms
     # A run reaching far back: judge the whole history instead.
     return _evaluate_one(store, sid, as_of_ms, now_ms, None, settings)
 
+
+
+# -- live ingest (the web service) -------------------------------------------------------------------
+def ingest_live(store: Store, records: list[dict], source: str, now_ms: int) -> tuple[IngestReport, EvalReport | None]:
+    """Validate and store fixes that arrived over HTTP, then re-evaluate the subjects they touch.
+
+    Returns once the fixes are committed (the caller acknowledges them only then).
+    Rejected records are stored with their reason, as for files.
+    """
+    from .service_correlate import recheck_after_ingest
+    items = [(n, json.dumps(r, sort_keys=True, default=str)[:2000], r if isinstance(r, dict) else None,
+              None if isinstance(r, dict) else "unparsable: a fix must be a JSON object")
+             for n, r in enumerate(records, start=1)]
+    report = ingest_records(store, items, source, now_ms)
+    if not report.touched:
+        return report, None
+    since = subjects_touched(store, report.touched)
+    ev = evaluate(store, now_ms, now_ms, since)
+    recheck_after_ingest(store, since, now_ms)
+    return report, ev

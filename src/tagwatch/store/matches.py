@@ -43,6 +43,15 @@ class MatchRecords:
             row["id"] = c.execute(insert(s.match_reviews).values(**row)).inserted_primary_key[0]
         return row
 
+    def match_rows(self, significant_only: bool = True, limit: int = 500) -> list[dict[str, Any]]:
+        """Stored matches, newest run first, best score first."""
+        m = s.matches.c
+        q = select(s.matches).order_by(m.run_id.desc(), m.score.desc(), m.id).limit(limit)
+        if significant_only:
+            q = q.where(m.significant == 1)
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(q).mappings()]
+
     def match_reviews(self, match_id: int) -> list[dict[str, Any]]:
         q = select(s.match_reviews).where(s.match_reviews.c.match_id == match_id).order_by(s.match_reviews.c.id)
         with self.engine.connect() as c:

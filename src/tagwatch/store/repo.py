@@ -23,7 +23,10 @@ from .alerts import AlertRecords
 from .areas import AreaRecords
 from .crimes import CrimeRecords
 from .matches import MatchRecords
+from .audit import AuditRecords
 from .outcomes import OutcomeRecords
+from .tracks import TrackRecords
+from .users import UserRecords
 
 __all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
 
@@ -34,15 +37,19 @@ class StoreError(ValueError):
     """A request the store cannot honour; the message says what to change."""
 
 
-def open_store(url: str) -> Store:
-    """Open (and create if needed) the store at a SQLAlchemy URL."""
+def open_store(url: str, durable: bool = False) -> Store:
+    """Open (and create if needed) the store at a SQLAlchemy URL.
+
+    ``durable``: on SQLite, commit with ``synchronous=FULL`` so a committed write survives
+    a power cut, not only a crash (the web service acknowledges fixes only after that).
+    """
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # durable but quick: WAL + synchronous NORMAL
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     store = Store(engine)
@@ -50,7 +57,8 @@ def open_store(url: str) -> Store:
     return store
 
 
-class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecords, OutcomeRecords):
+class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecords, OutcomeRecords, UserRecords,
+            AuditRecords, TrackRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 

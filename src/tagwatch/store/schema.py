@@ -294,3 +294,42 @@ area_crimes = Table(
     Index("ix_area_crimes_month", "reported_by", "month"),
     Index("ix_area_crimes_lsoa", "lsoa_code", "month"),
 )
+
+# People who use the web service. Passwords are argon2 hashes; a disabled user keeps
+# their row (the audit log names them) but can no longer log in.
+ROLES = ("monitoring", "probation", "police", "evaluator", "admin", "gateway")
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # one of ROLES
+    Column("force", String(16)),  # police users: the force whose shared matches they see
+    Column("created_ms", BigInteger, nullable=False),
+    Column("disabled_ms", BigInteger),
+)
+
+# A probation officer's caseload: the only subjects they may see.
+caseloads = Table(
+    "caseloads", metadata,
+    Column("username", String(64), ForeignKey("users.username"), primary_key=True),
+    Column("subject_id", String(64), ForeignKey("subjects.id"), primary_key=True),
+    Column("assigned_ms", BigInteger, nullable=False),
+)
+
+# Append-only and hash-chained: each entry's hash covers its fields and the previous
+# entry's hash, so an edited or deleted entry breaks the chain (tagwatch audit verify).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(48), nullable=False),  # e.g. read_track, alert_acknowledge, order_vary
+    Column("subject_ids", Text, nullable=False, default=""),  # comma-separated
+    Column("from_ms", BigInteger),  # the time range of location data read
+    Column("to_ms", BigInteger),
+    Column("purpose", Text, nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),  # JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

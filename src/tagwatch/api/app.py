@@ -1,0 +1,152 @@
+"""The FastAPI application: routers per resource, error mapping, the dashboard and its assets.
+
+Front-end packages (Leaflet, Swagger UI) come from ``node_modules`` installed by ``npm ci``
+at install time and are served from here: the dashboard and the API docs work with no
+internet. Request logs carry method, path and status only: never a query string, which
+for OsmAnd reports would hold positions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from ..cli_common import now_ms
+from ..codec import InputError
+from ..data import london_boroughs, london_lsoas
+from ..store import Store, StoreError
+from . import routes_admin, routes_alerts, routes_auth, routes_ingest, routes_matches, routes_orders, routes_subjects
+
+__all__ = ["create_app", "WebSettings", "node_modules_dir"]
+
+log = logging.getLogger("tagwatch.api")
+WEB_DIR = Path(str(files("tagwatch").joinpath("web")))
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """``tile_url``: an XYZ tile server for sites that have one (``{z}/{x}/{y}``); none by default,
+    so the base map is the shipped borough and LSOA boundaries."""
+    tile_url: str | None = None
+    tile_attribution: str = ""
+
+
+def node_modules_dir() -> Path | None:
+    """Where ``npm ci`` put the front-end packages: $TAGWATCH_NODE_MODULES, the source checkout, or ./"""
+    candidates = [os.environ.get("TAGWATCH_NODE_MODULES"), Path(__file__).resolve().parents[3] / "node_modules",
+                  Path.cwd() / "node_modules"]
+    for c in candidates:
+        if c and (Path(c) / "leaflet" / "dist" / "leaflet.js").exists():
+            return Path(c)
+    return None
+
+
+def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Callable[[], int] = now_ms) -> FastAPI:
+    app = FastAPI(title="tagwatch", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Electronic monitoring: role-based access, every location read audited.")
+    app.state.store, app.state.clock, app.state.settings = store, clock, settings
+    for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin):
+        app.include_router(r.router)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    _errors(app)
+    _headers(app, settings)
+    _map_routes(app, settings)
+    _static(app)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(LookupError)
+    async def not_found(_request: Request, exc: LookupError):
+        return JSONResponse({"detail": str(exc).strip("'\"")}, status_code=404)
+
+    @app.exception_handler(InputError)
+    @app.exception_handler(StoreError)
+    @app.exception_handler(ValueError)
+    async def bad_request(_request: Request, exc: ValueError):
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def _headers(app: FastAPI, settings: WebSettings) -> None:
+    tiles = ""
+    if settings.tile_url:
+        from urllib.parse import urlsplit
+        parts = urlsplit(settings.tile_url.replace("{s}", "a"))
+        tiles = f" {parts.scheme}://{parts.netloc}"
+
+    @app.middleware("http")
+    async def security_and_log(request: Request, call_next):
+        t0 = time.perf_counter()
+        response: Response = await call_next(request)
+        if not request.url.path.startswith("/docs"):
+            response.headers["Content-Security-Policy"] = (
+                f"default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; "
+                "frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        log.info(json.dumps({"event": "request", "method": request.method, "path": request.url.path,
+                             "status": response.status_code, "ms": round((time.perf_counter() - t0) * 1000, 1)}))
+        return response
+
+
+def _map_routes(app: FastAPI, settings: WebSettings) -> None:
+    boroughs = json.dumps(london_boroughs())
+
+    @app.get("/api/map/config", tags=["map"])
+    def map_config():
+        """Base-map settings: the optional tile server and the view to open on."""
+        return {"tile_url": settings.tile_url, "tile_attribution": settings.tile_attribution,
+                "centre": [51.47, -0.08], "zoom": 11, "lsoa_min_zoom": 13,
+                "attribution": "Boundaries: ONS, OGL v3; contains OS data (c) Crown copyright 2019"}
+
+    @app.get("/api/map/boroughs", tags=["map"])
+    def map_boroughs():
+        """London borough boundaries (GeoJSON, ONS, Open Government Licence)."""
+        return Response(boroughs, media_type="application/geo+json")
+
+    @app.get("/api/map/lsoas", tags=["map"])
+    def map_lsoas(borough: str | None = None):
+        """London LSOA boundaries (GeoJSON), optionally of one borough."""
+        fc = london_lsoas()
+        if borough:
+            fc = {**fc, "features": [f for f in fc["features"] if f["properties"].get("borough") == borough]}
+        return Response(json.dumps(fc), media_type="application/geo+json")
+
+
+def _static(app: FastAPI) -> None:
+    nm = node_modules_dir()
+    if nm is not None:
+        app.mount("/static/leaflet", StaticFiles(directory=nm / "leaflet" / "dist"), name="leaflet")
+        if (nm / "swagger-ui-dist").exists():
+            app.mount("/static/swagger", StaticFiles(directory=nm / "swagger-ui-dist"), name="swagger")
+    else:
+        log.warning(json.dumps({"event": "no_front_end_packages",
+                                "hint": "run npm ci in the source checkout (make install) for the map and API docs"}))
+    app.mount("/static/app", StaticFiles(directory=WEB_DIR), name="app")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        """Interactive API docs (Swagger UI served from node_modules, no CDN)."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="tagwatch API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/app/favicon.svg")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard():
+        """The dashboard (a single page; it logs in and calls the API)."""
+        return FileResponse(WEB_DIR / "index.html")

@@ -1,0 +1,50 @@
+"""Crime-scene matches: the review queue (monitoring) and what was shared with a force (police)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from .. import service_changes, service_views
+from ..service_users import User
+from .deps import NowDep, Purpose, StoreDep, allow
+from .schemas import MatchReviewCreate
+
+router = APIRouter(prefix="/api", tags=["matches"])
+Monitoring = Annotated[User, Depends(allow("monitoring"))]
+
+
+def match_access(match_id: int, store: StoreDep, user: Annotated[User, Depends(allow("monitoring", "police"))]) -> User:
+    """Monitoring; police only for a match shared (and not withdrawn) with their force."""
+    if user.role == "police" and match_id not in store.shared_match_ids(user.force):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"match {match_id} has not been shared with {user.force}")
+    if store.match(match_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no match {match_id}")
+    return user
+
+
+@router.get("/matches")
+def list_matches(store: StoreDep, user: Monitoring, significant: bool = True):
+    """Matches for review (significant ones by default) with the decisions made so far."""
+    return service_views.match_list(store, significant)
+
+
+@router.get("/matches/{match_id}")
+def get_match(match_id: int, store: StoreDep, now: NowDep, purpose: Purpose,
+              user: Annotated[User, Depends(match_access)]):
+    """A match with its evidence: the crime, the decisions and the track around it (audited)."""
+    return service_views.match_evidence(store, user, match_id, purpose, now)
+
+
+@router.post("/matches/{match_id}/review", status_code=201)
+def review_match(match_id: int, body: MatchReviewCreate, store: StoreDep, now: NowDep, user: Monitoring):
+    """Qualify, reject, authorise, share with a force, or withdraw a match (audited)."""
+    return service_changes.review_match(store, match_id, body.action, user.username, user.role, now,
+                                        body.force, body.note)
+
+
+@router.get("/shared")
+def shared_with_me(store: StoreDep, user: Annotated[User, Depends(allow("police"))]):
+    """Matches shared with the caller's force (no track: open one for its evidence)."""
+    return service_views.shared_matches(store, user.force)

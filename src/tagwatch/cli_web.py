@@ -1,0 +1,143 @@
+"""``tagwatch serve | users ... | audit ...``: the web service, its users, and the audit log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from . import service_audit, service_users
+from .cli import app
+from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from .codec import InputError
+from .model import iso
+from .output import Format, render
+from .store import Store, open_store
+
+__all__ = ["serve_store"]
+
+users_app = typer.Typer(help="People who use the web service, their roles and caseloads.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log of location reads and changes.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+PASSWORD_ENV = "TAGWATCH_PASSWORD"
+
+
+def _actor() -> str:
+    return os.environ.get("USER") or "cli"
+
+
+def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = None) -> None:
+    """Run the web service on ``store`` until interrupted."""
+    import logging
+
+    import uvicorn
+
+    from .api import WebSettings, create_app
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")))
+    # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions.
+    uvicorn.run(web, host=host, port=port, access_log=False, log_level="info")
+
+
+@app.command()
+@friendly
+def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          tile_url: Annotated[Optional[str], typer.Option(
+              envvar="TAGWATCH_TILE_URL", help="XYZ tile server for the map, e.g. https://tiles.example/{z}/{x}/{y}.png "
+              "(default: none; the map shows the shipped borough and LSOA boundaries).")] = None,
+          db: DbOpt = DEFAULT_DB):
+    """Serve the web API (docs at /docs) and the dashboard (at /) until Ctrl-C."""
+    store = open_store(db, durable=True)
+    if not store.users():
+        console.print("[yellow]no users yet:[/yellow] create the first admin with "
+                      "tagwatch users add NAME --role admin")
+    console.print(f"dashboard http://{host}:{port}/  API docs http://{host}:{port}/docs")
+    serve_store(store, host, port, tile_url)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        raise InputError(f"give the password on a terminal prompt, with --password-stdin, or in ${PASSWORD_ENV}")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InputError("the two passwords differ")
+    return first
+
+
+@users_app.command("add")
+@friendly
+def users_add(username: str,
+              role: Annotated[str, typer.Option(help="monitoring, probation, police, evaluator, admin or gateway.")],
+              force: Annotated[Optional[str], typer.Option(help="Police: the force code matches are shared with (e.g. MPS).")] = None,
+              caseload: Annotated[Optional[list[str]], typer.Option(help="Probation: a subject id (repeatable).")] = None,
+              password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+              db: DbOpt = DEFAULT_DB):
+    """Add a user; the password comes from a prompt, --password-stdin or $TAGWATCH_PASSWORD (never a default)."""
+    store = open_store(db)
+    service_users.add_user(store, username, _read_password(password_stdin), role, now_ms(), force, caseload or [],
+                           actor=_actor())
+    console.print(f"added {role} user {username}")
+
+
+@users_app.command("list")
+@friendly
+def users_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """List users with role, force, caseload and whether disabled."""
+    store = open_store(db)
+    rows = [{"username": u["username"], "role": u["role"], "force": u["force"] or "",
+             "caseload": ",".join(sorted(store.caseload(u["username"]))), "created": iso(u["created_ms"]),
+             "disabled": iso(u["disabled_ms"]) or ""} for u in store.users()]
+    render(rows, ["username", "role", "force", "caseload", "created", "disabled"], fmt, "Users")
+
+
+@users_app.command("disable")
+@friendly
+def users_disable(username: str, db: DbOpt = DEFAULT_DB):
+    """Disable a user: their tokens stop working at once; the audit log keeps their name."""
+    service_users.disable_user(open_store(db), username, now_ms(), actor=_actor())
+    console.print(f"disabled {username}")
+
+
+@users_app.command("caseload")
+@friendly
+def users_caseload(username: str, subjects: Annotated[list[str], typer.Argument(help="Subject ids (replaces the caseload).")],
+                   db: DbOpt = DEFAULT_DB):
+    """Set a probation officer's caseload: the only subjects they can see."""
+    service_users.set_caseload(open_store(db), username, subjects, now_ms(), actor=_actor())
+    console.print(f"{username}: caseload {', '.join(subjects)}")
+
+
+@audit_app.command("list")
+@friendly
+def audit_list(limit: int = 50, actor: Optional[str] = None, subject: Optional[str] = None,
+               fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+    """Audit entries, newest first: who read or changed what, about whom, over which range, why."""
+    rows = [{**r, "at": iso(r["ts_ms"]), "from": iso(r["from_ms"]) or "", "to": iso(r["to_ms"]) or ""}
+            for r in open_store(db).audit_entries(limit, actor, subject)]
+    render(rows, ["id", "at", "actor", "role", "action", "subject_ids", "from", "to", "purpose", "detail"], fmt,
+           "Audit log")
+
+
+@audit_app.command("verify")
+@friendly
+def audit_verify(db: DbOpt = DEFAULT_DB):
+    """Check the audit log's hash chain; exit 1 if an entry was edited or deleted."""
+    rep = service_audit.verify(open_store(db))
+    if rep.ok:
+        console.print(f"audit log intact: {rep.entries} entries; head {rep.head_id}:{rep.head_hash} "
+                      "(note it elsewhere to anchor the chain)")
+        return
+    for p in rep.problems:
+        console.print(f"[red]broken:[/red] {p}")
+    console.print(json.dumps({"ok": False, "entries": rep.entries, "problems": len(rep.problems)}))
+    raise typer.Exit(1)
