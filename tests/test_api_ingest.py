@@ -64,3 +64,11 @@ def test_fix_batch_is_acknowledged_with_counts(web):
     assert body["reasons"] == {"naive_timestamp": 1, "unparsable": 1}
     again = web.client.post("/api/fixes", json=batch, headers=gw).json()
     assert (again["accepted"], again["duplicates"]) == (0, 2)  # idempotent
+
+
+def test_request_log_has_no_positions(web, caplog):
+    with caplog.at_level("INFO", logger="tagwatch.api"):
+        web.client.get("/osmand", params={"id": "TAG1", "lat": 51.4567, "lon": -0.0123, "timestamp": 1774013000})
+    lines = [r.getMessage() for r in caplog.records if r.name == "tagwatch.api"]
+    assert lines and all("51.4567" not in line and "-0.0123" not in line for line in lines)
+    assert '"path": "/osmand"' in lines[-1]

@@ -29,7 +29,7 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("GET", "/api/map/config"): (PUBLIC, {}),
         ("GET", "/api/map/boroughs"): (PUBLIC, {}),
         ("GET", "/api/map/lsoas"): (PUBLIC, {"params": {"borough": "Lewisham"}}),
-        ("POST", "/api/auth/token"): (PUBLIC, {"data": {"username": "mon", "password": "wrong password!"}}),
+        ("POST", "/api/auth/token"): (PUBLIC, {"data": {"username": "nobody", "password": "wrong password!"}}),
         ("GET", "/osmand"): (PUBLIC, {"params": {"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": 1774003000}}),
         ("POST", "/osmand"): (PUBLIC, {"data": {"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": 1774003060}}),
         ("GET", "/api/me"): (ALL, {}),
@@ -124,7 +124,8 @@ def test_every_route_with_every_role(web):
                 if ok:
                     bad = r.status_code in (401, 403) or r.status_code >= 500
                     if path == "/api/auth/token":
-                        bad = r.status_code != 401  # public, and a wrong password is 401 for everyone
+                        # public; a wrong password is 401 for everyone (429 once repeated too often)
+                        bad = r.status_code not in (401, 429)
                 else:
                     bad = r.status_code != (401 if caller == "anonymous" else 403)
                 if bad:
@@ -190,3 +191,14 @@ def test_tokens_expire_and_disabled_users_are_locked_out(web):
     assert web.client.get("/api/me", headers=victim).status_code == 401
     r = web.client.post("/api/auth/token", data={"username": "eva", "password": "correct horse battery"})
     assert r.status_code == 401
+
+
+def test_repeated_failed_logins_are_throttled(web):
+    c = web.client_at(web.now)  # its own app, so its own failure counts
+    for _ in range(5):
+        assert c.post("/api/auth/token", data={"username": "pro", "password": "guess guess guess"}).status_code == 401
+    r = c.post("/api/auth/token", data={"username": "pro", "password": "correct horse battery"})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert c.post("/api/auth/token", data={"username": "mon", "password": "correct horse battery"}).status_code == 200
+    later = web.client_at(web.now)
+    assert later.post("/api/auth/token", data={"username": "pro", "password": "correct horse battery"}).status_code == 200

@@ -245,10 +245,12 @@ def test_load_rejects_an_invalid_enrolment_with_the_place_of_the_error(tmp_path,
 
 
 def test_demo_command_end_to_end(tmp_path):
-    result = CliRunner().invoke(app, ["demo", "--subjects", "4", "--days", "3", "--out", str(tmp_path / "demo")])
+    result = CliRunner().invoke(app, ["demo", "--subjects", "4", "--days", "3", "--out", str(tmp_path / "demo"),
+                                      "--no-serve"])
     assert result.exit_code == 0, result.output
     for line in ("precision / recall", "alerts per subject-day", "true violations per subject-day", "naive rules",
-                 "Crime-scene correlation", "innocent passers-by"):
+                 "Crime-scene correlation", "innocent passers-by", "demo-monitoring", "demo-probation", "demo-police",
+                 "demo-evaluator", "demo-admin", "http://127.0.0.1:8000/"):
         assert line in result.output
     assert (tmp_path / "demo" / "tagwatch.db").exists()
 

@@ -21,17 +21,23 @@ __all__ = ["live", "track", "match_evidence", "shared_matches", "timeline", "sta
 EVIDENCE_PAD_MS = 30 * 60_000  # track shown around a crime window as evidence
 
 
-def current_zones(store: Store, subject_ids: set[str] | None, now_ms: int) -> list[dict[str, Any]]:
-    """Zones of each order's latest version in effect at ``now_ms`` (or its first, before it starts)."""
+def current_zones(store: Store, subject_ids: set[str] | None, now_ms: int,
+                  at_ms: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Zones of each order's version in effect at ``now_ms`` (or its first, before it starts).
+
+    ``at_ms`` gives another time per subject (e.g. their latest fix), so a position is
+    drawn with the zones that applied when it was taken.
+    """
     out = []
     for o in store.orders():
         if subject_ids is not None and o.subject_id not in subject_ids:
             continue
+        now_ms_ = (at_ms or {}).get(o.subject_id, now_ms)
         end = o.effective_end_ms()
-        if end is not None and end <= now_ms:
+        if end is not None and end <= now_ms_:
             continue
         versions = sorted(o.versions, key=lambda v: v.version)
-        in_force = [v for v in versions if v.effective_from_ms <= now_ms] or versions[:1]
+        in_force = [v for v in versions if v.effective_from_ms <= now_ms_] or versions[:1]
         for c in in_force[-1].conditions:
             if c.zone is not None:
                 out.append({"subject_id": o.subject_id, "order_id": o.id, "version": in_force[-1].version,
@@ -43,7 +49,7 @@ def live(store: Store, user: User, subjects: set[str] | None, purpose: str, now_
     """Latest position of each visible subject, with their zones; audited as one read."""
     ids = None if subjects is None else sorted(subjects)
     positions = store.latest_positions(ids)
-    zones = current_zones(store, subjects, now_ms)
+    zones = current_zones(store, subjects, now_ms, {p["subject_id"]: p["ts_ms"] for p in positions})
     service_audit.record(store, user.username, user.role, "read_positions", now_ms,
                          [p["subject_id"] for p in positions] + [z["subject_id"] for z in zones], purpose=purpose,
                          detail={"positions": len(positions), "zones": len(zones)})

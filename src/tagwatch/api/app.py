@@ -105,6 +105,7 @@ def _headers(app: FastAPI, settings: WebSettings) -> None:
 
 def _map_routes(app: FastAPI, settings: WebSettings) -> None:
     boroughs = json.dumps(london_boroughs())
+    all_lsoas: list[str] = []  # 1.6 MB, serialised once on first use
 
     @app.get("/api/map/config", tags=["map"])
     def map_config():
@@ -121,10 +122,13 @@ def _map_routes(app: FastAPI, settings: WebSettings) -> None:
     @app.get("/api/map/lsoas", tags=["map"])
     def map_lsoas(borough: str | None = None):
         """London LSOA boundaries (GeoJSON), optionally of one borough."""
-        fc = london_lsoas()
         if borough:
+            fc = london_lsoas()
             fc = {**fc, "features": [f for f in fc["features"] if f["properties"].get("borough") == borough]}
-        return Response(json.dumps(fc), media_type="application/geo+json")
+            return Response(json.dumps(fc), media_type="application/geo+json")
+        if not all_lsoas:
+            all_lsoas.append(json.dumps(london_lsoas()))
+        return Response(all_lsoas[0], media_type="application/geo+json")
 
 
 def _static(app: FastAPI) -> None:
