@@ -45,6 +45,8 @@ def noisy(v, seed=0, sd=0.0015):
     ("contamination lasting hours: rises too fast", spikes(*((i, 1.0) for i in range(40, 46))), ["rise_too_fast"]),
     ("slow noise (sensor drift)", noisy(slow_drift()), ["rise_too_slow"]),
     ("rises plausibly but vanishes at once", np.where((t - T0) / H < 10, curve(), 0.0), ["fall_too_fast"]),
+    ("hand gel on top of a true curve", curve() + spikes((17, 1.0)), ["confirmed"]),
+    ("hand gel next to a true curve", curve() + spikes((40, 1.0)), ["confirmed", "too_short"]),
     ("below the threshold", curve(peak=0.018), []),
     ("baseline noise only", noisy(np.zeros(t.size), seed=1), []),
 ])
@@ -145,3 +147,10 @@ def test_every_alcohol_setting_is_documented():
     from pathlib import Path
     doc = (Path(__file__).resolve().parents[1] / "docs" / "alcohol.md").read_text()
     assert all(f"`{name}`" in doc for name in S.names())
+
+
+def test_a_spike_on_a_curve_does_not_become_its_peak():
+    (c,) = examine_curves(t, curve() + spikes((17, 1.0)), S)  # 0.08 g/dL on the rise at 08:30
+    assert c.peak_g_dl == pytest.approx(0.06) and c.peak_ms == T0 + 9 * H
+    (c,) = examine_curves(t, curve() + spikes((17, 1.0)), S.with_overrides(spike_g_dl=0.5))
+    assert (c.verdict, c.peak_ms) == ("rise_too_fast", T0 + 8 * H + H // 2)  # without the second look the spike is the peak

@@ -4,7 +4,8 @@ A candidate is a run of readings above ``zero_g_dl`` that reaches ``threshold_g_
 confirmed when it lasts ``min_readings`` readings, rises from the last zero reading to its
 peak at a rate within the absorption bounds, and falls from the peak to half of it at a
 rate within the elimination bounds. The confirmation time is the reading that completes
-the fall: until then the event is ``pending``. Each rejected candidate keeps its reason, so
+the fall: until then the event is ``pending``. A run that fails only because a one-reading
+spike (hand gel on top of a real curve) is its peak is judged again without the spike. Each rejected candidate keeps its reason, so
 an operator can see why a hand-gel spike or a drifting sensor did not alert.
 """
 
@@ -56,11 +57,31 @@ def examine_curves(ts_ms: np.ndarray, tac_g_dl: np.ndarray, s: AlcoholSettings) 
     if starts.size == 0:
         return []
     out = []
+    smooth = None
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         seg = v[a:b]
         if seg.max() < s.threshold_g_dl:
             continue
-        out.append(_judge(t, v, a, b, a + int(np.argmax(seg)), s))
+        curve = _judge(t, v, a, b, a + int(np.argmax(seg)), s)
+        if not curve.confirmed and curve.verdict != PENDING and b - a >= s.min_readings:
+            # Hand gel on top of a real curve: its one-reading spike would be the peak and fail
+            # the rates. Judge the run again with single-reading spikes set between their neighbours.
+            smooth = _despiked(v, s.spike_g_dl) if smooth is None else smooth
+            seg2 = smooth[a:b]
+            if seg2.max() >= s.threshold_g_dl:
+                again = _judge(t, smooth, a, b, a + int(np.argmax(seg2)), s)
+                curve = again if again.confirmed else curve
+        out.append(curve)
+    return out
+
+
+def _despiked(v: np.ndarray, jump: float) -> np.ndarray:
+    """Readings more than ``jump`` above both neighbours replaced by the mean of the two."""
+    out = v.copy()
+    if v.size >= 3:
+        mid, left, right = v[1:-1], v[:-2], v[2:]
+        spike = (mid - left > jump) & (mid - right > jump)
+        out[1:-1] = np.where(spike, (left + right) / 2, mid)
     return out
 
 

@@ -24,6 +24,8 @@ class AlcoholSettings:
     """The fall from the peak to half of it must be at least this fast (slower is sensor drift)..."""
     elimination_max_g_dl_h: float = 0.025
     """...and at most this fast: the body eliminates alcohol no faster than this."""
+    spike_g_dl: float = 0.015
+    """A reading this far above both neighbours is a spike (alcohol on the sensor from outside)."""
     # --- integrity: obstruction, tamper, missed readings ---
     skin_temp_min_c: float = 25.0
     """A skin temperature below this means the sensor is not against skin (obstruction)..."""
