@@ -230,3 +230,19 @@ def test_crime_versions_by_number(store, tmp_path):
     assert store.latest_crime_version("local", "C9") == 2 and store.latest_crime_version("local", "X") is None
     assert store.crime_version("local", "C9", 1)["from_ms"] + 30 * MIN == store.crime_version("local", "C9", 2)["from_ms"]
     assert store.crime_version("local", "C9", 3) is None
+
+
+def test_an_evidence_export_is_audited(pack):
+    """Who exported which subjects' positions, over which time range, and why: one chained entry."""
+    from tagwatch import service_audit
+    from tagwatch.store import open_store
+    store = open_store(pack["db"])
+    before = store.count("audit_log")
+    m = pack["matches"][("C2", "S2")]
+    export(pack, m["id"], name="audited.html", purpose="MPS request 2026/777")
+    assert store.count("audit_log") == before + 1
+    entry = list(store.audit_chain())[-1]
+    report = service_audit.verify(store)
+    assert report.ok and report.entries == before + 1
+    assert (entry["action"], entry["actor"], entry["subject_ids"]) == ("export_evidence", "analyst7", "S2")
+    assert entry["purpose"] == "MPS request 2026/777" and entry["from_ms"] < entry["to_ms"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from .codec import InputError
 from .reports.evidence import build_exhibit, build_pack, context_span
 from .reports.html import render_html
+from . import service_audit
 from .store import Store
 
 __all__ = ["export_evidence", "FORMATS"]
@@ -80,6 +81,11 @@ def export_evidence(store: Store, match_ids: int | Sequence[int], out_path: str 
     else:
         data = html.encode("utf-8")
     _write_atomically(out, data)
+    # An export of location data: audited like every read (who, when, whom, which time range, why).
+    spans = [context_span(crime, m) for m in matches]
+    service_audit.record(store, by.strip(), "cli", "export_evidence", now_ms, [m["subject_id"] for m in matches],
+                         min(s[0] for s in spans), max(s[1] for s in spans), purpose.strip(),
+                         {"matches": ids, "crime": f"{force} {ref} v{ver}", "format": fmt})
     return {"path": str(out), "format": fmt, "bytes": len(data), "matches": ids, "crime": f"{force} {ref} v{ver}",
             "exhibits": len(exhibits)}
 
