@@ -20,8 +20,7 @@ from .cli_reports import report_app
 from .cli_crimes import correlate_cmd, crimes_app, matches_app
 from .cli_evidence import evidence_cmd
 from .cli_orders import orders_app
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
-from .codec import InputError
+from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, setting_pairs, ts_opt
 from .model import Device, RiskLevel, Subject, iso
 from .output import Format, render
 from .service_correlate import recheck_after_ingest
@@ -231,12 +230,7 @@ def rules_show(db: DbOpt = DEFAULT_DB):
 @friendly
 def rules_set(pairs: Annotated[list[str], typer.Argument(help="NAME=VALUE, e.g. dwell_s=180")], db: DbOpt = DEFAULT_DB):
     """Change rule settings (then run tagwatch evaluate to re-judge the history)."""
-    overrides = {}
-    for p in pairs:
-        if "=" not in p:
-            raise InputError(f"{p!r}: write NAME=VALUE")
-        k, v = p.split("=", 1)
-        overrides[k.strip()] = float(v)
+    overrides = setting_pairs(pairs)
     s = service.set_settings(store_at(db), **overrides)
     console.print("rules now: " + ", ".join(f"{k}={getattr(s, k)}" for k in overrides))
 

@@ -13,8 +13,7 @@ from rich.progress import Progress
 
 from . import service_alcohol as svc
 from .cli_reports import report_app  # the one `report` group: aamr joins programme and areas
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
-from .codec import InputError
+from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, setting_pairs, ts_opt
 from .model import iso
 from .output import Format, render
 from .store import Store, open_store
@@ -118,12 +117,7 @@ def rules(db: DbOpt = DEFAULT_DB):
 def set_(pairs: Annotated[list[str], typer.Argument(help="NAME=VALUE, e.g. threshold_g_dl=0.03")],
          db: DbOpt = DEFAULT_DB):
     """Change alcohol rule settings (then run tagwatch alcohol evaluate)."""
-    overrides = {}
-    for p in pairs:
-        if "=" not in p:
-            raise InputError(f"{p!r}: write NAME=VALUE")
-        k, v = p.split("=", 1)
-        overrides[k.strip()] = float(v)
+    overrides = setting_pairs(pairs)
     s = svc.set_alcohol_settings(open_store(db), **overrides)
     console.print("alcohol rules now: " + ", ".join(f"{k}={getattr(s, k)}" for k in overrides))
 

@@ -15,7 +15,7 @@ from .ingest.fixes import FileError
 from .output import Format
 from .store import StoreError
 
-__all__ = ["console", "DbOpt", "DEFAULT_DB", "FormatOpt", "friendly", "now_ms", "ts_opt", "Format"]
+__all__ = ["console", "DbOpt", "DEFAULT_DB", "FormatOpt", "friendly", "now_ms", "ts_opt", "Format", "setting_pairs"]
 
 console = Console(stderr=True)
 DEFAULT_DB = "sqlite:///tagwatch.db"
@@ -41,3 +41,14 @@ def friendly(fn: Callable) -> Callable:
 
 def ts_opt(text: Optional[str], what: str, default: Optional[int] = None) -> Optional[int]:
     return default if text is None else parse_ts(text, what)
+
+
+def setting_pairs(pairs: list[str]) -> dict[str, float]:
+    """``["dwell_s=180", ...]`` -> ``{"dwell_s": 180.0}``; a pair without ``=`` says how to write it."""
+    overrides = {}
+    for p in pairs:
+        if "=" not in p:
+            raise InputError(f"{p!r}: write NAME=VALUE")
+        k, v = p.split("=", 1)
+        overrides[k.strip()] = float(v)
+    return overrides

@@ -10,14 +10,13 @@ unaffected; a file whose header lacks a required column is refused as a whole.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..codec import InputError, parse_ts
-from .fixes import FUTURE_TOLERANCE_MS, FileError
+from .fixes import FUTURE_TOLERANCE_MS, FileError, blank, jsonl_records
 
 __all__ = ["REQUIRED", "OPTIONAL", "MAX_TAC_G_DL", "is_readings_header", "read_reading_records", "validate_reading"]
 
@@ -45,7 +44,7 @@ def read_reading_records(path: Path, on_read: Callable[[int], None] | None = Non
         if suffix == ".csv":
             yield from _csv(path, f, on_read)
         else:
-            yield from _jsonl(f, on_read)
+            yield from jsonl_records(f, on_read)
 
 
 def _csv(path: Path, f, on_read) -> Iterator[Record]:
@@ -71,28 +70,6 @@ def _csv(path: Path, f, on_read) -> Iterator[Record]:
             yield reader.line_num, raw, dict(zip(header, row, strict=True)), None
 
 
-def _jsonl(f, on_read) -> Iterator[Record]:
-    for line_no, line in enumerate(f, start=1):
-        if on_read:
-            on_read(len(line))
-        raw = line.rstrip("\r\n")
-        if not raw.strip():
-            continue
-        try:
-            rec = json.loads(raw)
-        except json.JSONDecodeError as e:
-            yield line_no, raw, None, f"unparsable: not JSON ({e.msg})"
-            continue
-        if not isinstance(rec, dict):
-            yield line_no, raw, None, "unparsable: a line must be a JSON object"
-            continue
-        yield line_no, raw, rec, None
-
-
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
-
-
 def _number(v: Any, name: str, lo: float, hi: float, unit: str) -> float:
     if isinstance(v, bool):
         raise InputError(f"{name} {v!r} is not a number")
@@ -109,7 +86,7 @@ def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
                      other_devices: set[str] = frozenset()) -> tuple[dict | None, str | None]:
     """A store row from one record, or ``(None, "code: message")``."""
     for col in REQUIRED:
-        if _blank(rec.get(col)):
+        if blank(rec.get(col)):
             return None, f"missing_field: {col} is empty"
     device_id = str(rec["device_id"]).strip()
     try:
@@ -122,19 +99,19 @@ def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
            "tamper": 0, "received_ms": now_ms}
     try:
         out["tac_g_dl"] = _number(rec["tac"], "tac", 0.0, MAX_TAC_G_DL, "g/dL")
-        if not _blank(rec.get("skin_temp_c")):
+        if not blank(rec.get("skin_temp_c")):
             out["skin_temp_c"] = _number(rec["skin_temp_c"], "skin_temp_c", -30.0, 60.0, "degrees C")
-        if not _blank(rec.get("ir_distance")):
+        if not blank(rec.get("ir_distance")):
             out["ir_distance_mm"] = _number(rec["ir_distance"], "ir_distance", 0.0, 1000.0, "mm")
     except InputError as e:
         return None, f"bad_value: {e}"
     tamper = rec.get("tamper")
-    if not _blank(tamper):
+    if not blank(tamper):
         key = str(tamper).strip().lower()
         if key not in _TAMPER:
             return None, f"bad_value: tamper {tamper!r} must be ok or tamper (or true/false, 1/0)"
         out["tamper"] = _TAMPER[key]
-    if not _blank(rec.get("received_at")):
+    if not blank(rec.get("received_at")):
         try:
             out["received_ms"] = parse_ts(str(rec["received_at"]), "received_at")
         except InputError as e:

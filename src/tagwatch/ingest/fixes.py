@@ -19,7 +19,8 @@ from typing import Any
 
 from ..codec import InputError, parse_ts
 
-__all__ = ["REQUIRED", "OPTIONAL", "FileError", "Reject", "read_records", "validate_record", "FUTURE_TOLERANCE_MS"]
+__all__ = ["REQUIRED", "OPTIONAL", "FileError", "Reject", "read_records", "validate_record", "FUTURE_TOLERANCE_MS",
+           "jsonl_records", "blank"]
 
 REQUIRED = ("device_id", "ts", "lat", "lon")
 OPTIONAL = ("accuracy_m", "battery_pct", "strap", "received_at")
@@ -67,7 +68,7 @@ def read_records(path: Path, on_read: Callable[[int], None] | None = None) -> It
         if fmt == "csv":
             yield from _csv_records(path, lines)
         else:
-            yield from _jsonl_records(lines)
+            yield from jsonl_records(lines)
 
 
 def _csv_records(path: Path, lines) -> Iterator[tuple[int, str, dict | None, str | None]]:
@@ -92,8 +93,14 @@ def _csv_records(path: Path, lines) -> Iterator[tuple[int, str, dict | None, str
         yield line_no, raw, dict(zip(header, row)), None
 
 
-def _jsonl_records(lines) -> Iterator[tuple[int, str, dict | None, str | None]]:
+def jsonl_records(lines, on_read=None) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """(line number, raw text, object or None, reason or None) per non-blank line of JSON Lines.
+
+    ``on_read(n_chars)`` is told of every line read (progress bars).
+    """
     for line_no, line in enumerate(lines, start=1):
+        if on_read:
+            on_read(len(line))
         raw = line.rstrip("\r\n")
         if not raw.strip():
             continue
@@ -108,7 +115,8 @@ def _jsonl_records(lines) -> Iterator[tuple[int, str, dict | None, str | None]]:
         yield line_no, raw, rec, None
 
 
-def _blank(v: Any) -> bool:
+def blank(v: Any) -> bool:
+    """A missing value: None, or text that is empty or only spaces."""
     return v is None or (isinstance(v, str) and not v.strip())
 
 
@@ -125,7 +133,7 @@ def _number(v: Any, name: str) -> float:
 def validate_record(rec: dict, now_ms: int, known_devices: set[str]) -> tuple[dict | None, str | None]:
     """A store row (without x/y) from one record, or ``(None, "code: message")``."""
     for col in ("device_id", "ts"):
-        if _blank(rec.get(col)):
+        if blank(rec.get(col)):
             return None, f"missing_field: {col} is empty"
     device_id = str(rec["device_id"]).strip()
     try:
@@ -135,7 +143,7 @@ def validate_record(rec: dict, now_ms: int, known_devices: set[str]) -> tuple[di
     if ts_ms > now_ms + FUTURE_TOLERANCE_MS:
         return None, "future_timestamp: ts is more than 5 minutes ahead of the server clock"
     lat, lon = rec.get("lat"), rec.get("lon")
-    if _blank(lat) and _blank(lon):
+    if blank(lat) and blank(lon):
         lat = lon = None  # a status report without a position
     else:
         try:
@@ -147,24 +155,24 @@ def validate_record(rec: dict, now_ms: int, known_devices: set[str]) -> tuple[di
     out = {"device_id": device_id, "ts_ms": ts_ms, "lat": lat, "lon": lon,
            "accuracy_m": None, "battery_pct": None, "strap": "ok", "received_ms": now_ms}
     try:
-        if not _blank(rec.get("accuracy_m")) and lat is not None:
+        if not blank(rec.get("accuracy_m")) and lat is not None:
             acc = _number(rec["accuracy_m"], "accuracy_m")
             if acc < 0:
                 raise InputError(f"accuracy_m {acc} is negative")
             out["accuracy_m"] = acc
-        if not _blank(rec.get("battery_pct")):
+        if not blank(rec.get("battery_pct")):
             bat = _number(rec["battery_pct"], "battery_pct")
             if not 0 <= bat <= 100:
                 raise InputError(f"battery_pct {bat} is outside 0..100")
             out["battery_pct"] = bat
     except InputError as e:
         return None, f"bad_value: {e}"
-    if not _blank(rec.get("strap")):
+    if not blank(rec.get("strap")):
         strap = str(rec["strap"]).strip().lower()
         if strap not in ("ok", "tamper"):
             return None, f"bad_value: strap {rec['strap']!r} must be ok or tamper"
         out["strap"] = strap
-    if not _blank(rec.get("received_at")):
+    if not blank(rec.get("received_at")):
         try:
             out["received_ms"] = parse_ts(str(rec["received_at"]), "received_at")
         except InputError as e:
