@@ -163,21 +163,32 @@ def fix_pairs(pairs: PairColumns, subjects: np.ndarray | None = None) -> set[tup
 
 
 # -- peers ----------------------------------------------------------------------------------------
-def duckdb_join(offsets, ts, x, y, crimes: CrimeColumns, params: MatchParams, cell: float = 250.0):
+def duckdb_join(offsets, ts, x, y, crimes: CrimeColumns, params: MatchParams, cell: float = 500.0):
+    """Fix-only join in DuckDB, its best formulation we found: each fix's packed (cell, hour) key
+    computed once while loading into a native table; crimes expanded to every (cell, hour) their
+    radius square and buffered window touch; an equi-join on the key, then the exact filter.
+    (Joining on the key computed in the join, straight over Arrow, was 4-5 times slower.)"""
     import duckdb
     import pyarrow as pa
 
     con = duckdb.connect()
     con.execute(f"SET threads = {os.cpu_count() or 2}")
     sub = np.repeat(np.arange(offsets.size - 1, dtype=np.int32), np.diff(offsets))
-    fixes = pa.table({"s": sub, "ts": ts, "x": x, "y": y})  # zero-copy from numpy
+    con.register("fixes_arrow", pa.table({"s": sub, "ts": ts, "x": x, "y": y}))  # zero-copy from numpy
     buf = int(params.buffer_s * 1000)
     cr = pa.table({"c": np.arange(len(crimes), dtype=np.int32), "cx": crimes.x, "cy": crimes.y,
                    "w0": crimes.from_ms - buf, "w1": crimes.to_ms + buf, "r": crimes.radius_m})
-    con.register("fixes", fixes)
     con.register("crimes_raw", cr)
     t0 = time.perf_counter()
-    # Each crime in every (cell, hour) its radius square and buffered window touch; a fix in one.
+    con.execute(f"""
+        CREATE TABLE fixes AS
+        SELECT s, ts, x, y,
+               ((CAST(floor(x / {cell}) AS BIGINT) * 4096 + CAST(floor(y / {cell}) AS BIGINT)) * 1048576
+                + ts // 3600000) AS k
+        FROM fixes_arrow
+    """)
+    t_load = time.perf_counter() - t0
+    t0 = time.perf_counter()
     con.execute(f"""
         CREATE TEMP TABLE crime_cells AS
         SELECT c, cx, cy, w0, w1, r,
@@ -189,16 +200,14 @@ def duckdb_join(offsets, ts, x, y, crimes: CrimeColumns, params: MatchParams, ce
     """)
     t_build = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rows = con.execute(f"""
+    rows = con.execute("""
         SELECT DISTINCT f.s, k.c
-        FROM fixes f JOIN crime_cells k
-          ON ((CAST(floor(f.x / {cell}) AS BIGINT) * 4096 + CAST(floor(f.y / {cell}) AS BIGINT)) * 1048576
-              + f.ts // 3600000) = k.k
+        FROM fixes f JOIN crime_cells k ON f.k = k.k
         WHERE f.ts BETWEEN k.w0 AND k.w1
           AND (f.x - k.cx) * (f.x - k.cx) + (f.y - k.cy) * (f.y - k.cy) <= k.r * k.r
     """).fetchnumpy()
     t_join = time.perf_counter() - t0
-    return set(zip(rows["s"].tolist(), rows["c"].tolist(), strict=True)), t_build, t_join, duckdb.__version__
+    return set(zip(rows["s"].tolist(), rows["c"].tolist(), strict=True)), t_load, t_build, t_join, duckdb.__version__
 
 
 class Postgres:
@@ -330,8 +339,9 @@ def main() -> None:
     if not args.no_duckdb:
         reset_peak()
         base = rss_mib()
-        dpairs, t_build, t_join, ver = duckdb_join(offsets, ts, x, y, crimes, params)
-        print(f"DuckDB {ver}: fix-only join {t_join:.3f} s (+ {t_build:.3f} s expanding crimes to cells); "
+        dpairs, t_dload, t_build, t_join, ver = duckdb_join(offsets, ts, x, y, crimes, params)
+        print(f"DuckDB {ver}: fix-only join {t_join:.3f} s (+ {t_build:.3f} s expanding crimes to cells; "
+              f"loading with the cell key {t_dload:.2f} s); "
               f"memory above the data: {peak_mib() - base:,.0f} MiB; {len(dpairs):,} pairs, "
               f"{len(dpairs ^ ours_fix)} differ from ours")
     if not args.no_postgis:

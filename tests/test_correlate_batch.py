@@ -18,8 +18,8 @@ def per_pair(tracks, crimes, params):
         for c in range(len(crimes.x)):
             site = CrimeSite(crimes.x[c], crimes.y[c], int(crimes.from_ms[c]), int(crimes.to_ms[c]))
             m = match_track(ts, x, y, site, MatchParams(radius_m=float(crimes.radius_m[c]), buffer_s=params.buffer_s,
-                                                         max_gap_s=params.max_gap_s,
-                                                         max_speed_mps=params.max_speed_mps)) if ts.size else None
+                                                         max_gap_s=params.max_gap_s, max_speed_mps=params.max_speed_mps,
+                                                         gap_near_m=params.gap_near_m)) if ts.size else None
             if m is not None:
                 out[(s, c)] = m
     return out
@@ -55,11 +55,12 @@ crime_st = st.tuples(coords, coords, st.integers(0, 14_400), st.sampled_from([0,
                      st.sampled_from([50.0, 100.0, 150.0]))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(raw_tracks=st.lists(track_st, min_size=1, max_size=5), raw_crimes=st.lists(crime_st, min_size=1, max_size=8),
        buffer_s=st.sampled_from([0, 60, 900]), max_gap_s=st.sampled_from([60, 600, 1800]),
-       cell_m=st.sampled_from([None, 40.0, 1000.0]))
-def test_batch_equals_match_track_on_random_tracks_and_crimes(raw_tracks, raw_crimes, buffer_s, max_gap_s, cell_m):
+       cell_m=st.sampled_from([None, 40.0, 1000.0, 5000.0]), gap_near_m=st.sampled_from([2000.0, 300.0, np.inf]))
+def test_batch_equals_match_track_on_random_tracks_and_crimes(raw_tracks, raw_crimes, buffer_s, max_gap_s, cell_m,
+                                                              gap_near_m):
     tracks = []
     for pts in raw_tracks:
         pts = sorted(pts)
@@ -68,7 +69,7 @@ def test_batch_equals_match_track_on_random_tracks_and_crimes(raw_tracks, raw_cr
     cx, cy, start, length, radius = (np.array(v) for v in zip(*raw_crimes, strict=True))
     crimes = CrimeColumns(cx.astype(float), cy.astype(float), start.astype(np.int64) * S,
                           (start + length).astype(np.int64) * S, radius.astype(float))
-    params = MatchParams(buffer_s=buffer_s, max_gap_s=max_gap_s)
+    params = MatchParams(buffer_s=buffer_s, max_gap_s=max_gap_s, gap_near_m=gap_near_m)
     assert_same(per_pair(tracks, crimes, params), batch(tracks, crimes, params, cell_m))
 
 
@@ -84,11 +85,13 @@ def test_many_pairs_for_one_subject_overflow_and_are_all_kept():
     assert np.allclose(pairs.closest_m, 80.0) and (pairs.evidence == 0).all()
 
 
-def test_gap_far_from_the_crime_is_an_unaccounted_gap():
-    """Out of signal for two hours, 5 km away at both ends: reachable at 12 m/s, so a weak match."""
+def test_gap_far_from_the_crime_is_an_unaccounted_gap_only_within_the_near_distance():
+    """Out of signal for two hours, 5 km away at both ends: reachable at 12 m/s, so a weak match
+    when gaps may end that far away; not with the default (an end within 2 km)."""
     ts = np.array([0, 7200 * S], np.int64)
     crimes = CrimeColumns(np.array([5000.0]), np.array([0.0]), np.array([3600 * S]), np.array([3600 * S]),
                           np.array([100.0]))
-    pairs = batch([(ts, np.zeros(2), np.zeros(2))], crimes, MatchParams())
+    pairs = batch([(ts, np.zeros(2), np.zeros(2))], crimes, MatchParams(gap_near_m=5000.0))
     assert EVIDENCE_CODES[pairs.evidence[0]].value == "unaccounted_gap" and pairs.closest_m[0] == pytest.approx(5000)
     assert pairs.first_within_ms[0] == -1
+    assert len(batch([(ts, np.zeros(2), np.zeros(2))], crimes, MatchParams())) == 0

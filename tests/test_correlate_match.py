@@ -107,6 +107,16 @@ def test_segment_longer_than_max_gap_is_not_a_path_but_can_be_an_unaccounted_gap
     assert slow is None
 
 
+def test_an_unaccounted_gap_needs_one_end_near_the_site():
+    """Reachable at 12 m/s, but last seen 2.5 km away and next seen 3 km away: not tied to the crime."""
+    ts, x, y = track([(0, -2500.0, 0.0), (40 * 60 * S, 3000.0, 0.0)])
+    crime = CrimeSite(0.0, 0.0, 20 * 60 * S, 20 * 60 * S)
+    assert match_track(ts, x, y, crime, MatchParams(buffer_s=0)) is None  # default: an end within 2 km
+    far = match_track(ts, x, y, crime, MatchParams(buffer_s=0, gap_near_m=2500.0))
+    assert far.evidence is Evidence.UNACCOUNTED_GAP and far.closest_m == 2500.0
+    assert match_track(ts, x, y, crime, MatchParams(buffer_s=0, gap_near_m=float("inf"))) is not None
+
+
 def test_crime_location_accuracy_widens_the_radius():
     ts, x, y = track([(0, 130.0, 0.0)])
     assert match_track(ts, x, y, CrimeSite(0.0, 0.0, 0, 0)) is None

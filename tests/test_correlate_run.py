@@ -103,3 +103,22 @@ def test_match_review_needs_authorisation_before_sharing(tw):
     assert store.shared_match_ids("MPS") == [m["id"]] and store.shared_match_ids("WYP") == []
     tw("matches", "review", m["id"], "withdrawn", "--by", "sup1", "--force", "MPS", "--note", "crime record cancelled")
     assert store.shared_match_ids("MPS") == []
+
+
+def test_run_keeps_its_gap_rule_as_strict_json(tw):
+    """The near-end distance of unaccounted gaps is a run parameter; 'inf' (any reachable gap) is stored as null."""
+    from sqlalchemy import select
+
+    from tagwatch.store import schema
+
+    tw("correlate", "--gap-near", "inf", "--format", "json")
+    tw("correlate", "--gap-near", "500", "--format", "json")
+    store = open_store(os.environ["TAGWATCH_DB"])
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(schema.correlation_runs.c.params).order_by(schema.correlation_runs.c.id)).all()
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+
+    assert [strict(r[0])["match"]["gap_near_m"] for r in rows[-2:]] == [None, 500.0]
+    assert strict(rows[0][0])["match"]["gap_near_m"] == 2000.0  # the continuous-mode run, default rule

@@ -76,13 +76,16 @@ def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from
                       help="Radius for one crime type, TYPE=METRES (repeatable), e.g. TOMV=200.")] = None,
                   buffer: Annotated[float, typer.Option(help="Minutes added before and after the crime window.")] = 15.0,
                   max_gap: Annotated[float, typer.Option(help="Minutes: longer gaps are not joined by a segment.")] = 10.0,
+                  gap_near: Annotated[float, typer.Option(
+                      help="Metres: an unaccounted gap counts only if it starts or ends this near the site "
+                           "('inf': any reachable gap).")] = MatchParams().gap_near_m,
                   threshold: Annotated[float, typer.Option(help="Score at or above which a match is significant.")] = ScoreParams().threshold,
                   risk: Annotated[Optional[list[str]], typer.Option(help="Only subjects of this risk level (repeatable).")] = None,
                   significant: Annotated[bool, typer.Option("--significant", help="List only significant matches.")] = False,
                   fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
     """Check tracks against reported crimes; the run and its matches are stored, never erased."""
     store = open_store(db)
-    params = MatchParams(radius_m=radius, buffer_s=buffer * 60, max_gap_s=max_gap * 60)
+    params = MatchParams(radius_m=radius, buffer_s=buffer * 60, max_gap_s=max_gap * 60, gap_near_m=gap_near)
     by_type = {}
     for item in type_radius or []:
         kind, sep, metres = item.partition("=")

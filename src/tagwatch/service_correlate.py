@@ -73,7 +73,8 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
             score, parts = score_match(m, r_k, c["crime_type"], sub.offence, sub.risk_level, scoring,
                                        (c["to_ms"] - c["from_ms"]) / 1000, routine)
             found.append((c, sub.id, m, score, parts))
-    run_params = {"match": asdict(params), "radius_by_type": radius_by_type, "score": asdict(scoring),
+    match_params = {k: (None if isinstance(v, float) and np.isinf(v) else v) for k, v in asdict(params).items()}
+    run_params = {"match": match_params, "radius_by_type": radius_by_type, "score": asdict(scoring),
                   "since_ms": since_ms, "until_ms": until_ms,
                   "risk_levels": sorted(risk_levels) if risk_levels else None,
                   "crimes": sorted(map(list, crime_keys)) if crime_keys is not None else None,

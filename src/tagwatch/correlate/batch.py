@@ -3,16 +3,19 @@
 The rules are exactly those of :mod:`tagwatch.correlate.match` (docs/correlation.md);
 only the search differs. :func:`match_track` looks at one (track, crime) pair; checking
 every subject against every crime costs subjects x crimes calls. Here crimes are put in a
-uniform grid of square cells (each crime in every cell its radius square touches, sorted
-by the start of its buffered window), and each track is read once, in time order: each
-fix, with the segment to the next fix, looks only at the crimes of the cells its bounding
-box touches whose window overlaps the segment's time span. A crime found in several cells
-is examined once, in the lowest cell the two cell ranges share. Long gaps look up the
-crimes by time alone (a person could have travelled far). Per (subject, crime) pair the
-kernel keeps what :func:`match_track` reports and resolves ties the same way (first
-closest fix, first closest segment), so both give the same pairs with the same values
-(``tests/test_correlate_batch.py`` checks them against each other and the oracle).
+dense space-time index: one list per (square cell, one-hour slice), each crime in every
+cell its radius square touches and every slice from the longest joined segment before its
+buffered window to its end. Each track is read once, a slice at a time: the box around the
+fixes of the slice picks the crimes of that slice worth examining (a crime found in several
+cells of the box is examined once, in the lowest cell both share), and each is examined on
+the fixes its window can reach, a segment belonging to the slice of its first fix. Long
+gaps look up the crimes by time alone (a person could have travelled far). Per (subject,
+crime) pair the kernel keeps what :func:`match_track` reports and resolves ties the same
+way (first closest fix, first closest segment), so both give the same pairs with the same
+values (``tests/test_correlate_batch.py`` checks them against each other and the oracle).
 
+The per-slice box replaces a lookup per fix: most slices of most people touch no crime's
+cells, and deciding that costs a pass of min and max over the slice's coordinates.
 The kernel is compiled with numba (cached on disk) and runs subjects in parallel.
 """
 
@@ -95,8 +98,9 @@ def join_tracks(offsets: np.ndarray, ts_ms: np.ndarray, x: np.ndarray, y: np.nda
     r = np.ascontiguousarray(crimes.radius_m, dtype=np.float64)
     if n_sub <= 0 or len(crimes) == 0 or ts.size == 0:
         return _empty()
-    cell = float(cell_m or max(600.0, 4.0 * float(r.max())))
-    grid = _Grid.build(cx, cy, r, w0, w1, cell)
+    cell = float(cell_m or max(1000.0, 10.0 * float(r.max())))
+    gap_ms = int(params.max_gap_s * 1000)
+    grid = _Grid.build(cx, cy, r, w0, w1, cell, gap_ms)
     by_time = np.argsort(w0, kind="stable").astype(np.int64)
     max_win = int((w1 - w0).max())
     cap = 256
@@ -110,7 +114,7 @@ def join_tracks(offsets: np.ndarray, ts_ms: np.ndarray, x: np.ndarray, y: np.nda
         _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r,
                      grid.x0, grid.y0, grid.inv_cell, grid.nx, grid.ny, grid.t0, grid.slice_ms, grid.n_slices,
                      grid.start, grid.occupied, grid.items, grid.item_w0, grid.item_w1, grid.item_low,
-                     by_time, w0[by_time], max_win, int(params.max_gap_s * 1000), float(params.max_speed_mps), gaps,
+                     by_time, w0[by_time], max_win, gap_ms, float(params.max_speed_mps), float(params.gap_near_m), gaps,
                      blocks, out_f, out_i, counts)
         fits = counts <= cap
         rows = np.flatnonzero(fits)
@@ -137,11 +141,13 @@ def _empty() -> PairColumns:
 
 @dataclass(frozen=True)
 class _Grid:
-    """Crimes in a dense space-time index: (time slice, square cell) -> crimes (CSR).
+    """Crimes in a dense space-time index: (square cell, time slice) -> crimes (CSR).
 
-    A crime is listed in every slice its buffered window overlaps and every cell its
-    radius square touches. Slices are long enough that the index stays small (at most
-    ``MAX_INDEX`` lists); most lists are empty, and the rest hold a handful of crimes.
+    A crime is listed in every cell its radius square touches and every slice from the
+    longest joined segment before its buffered window to its end. Slices are an hour, or
+    longer where needed to keep the index small (at most ``MAX_INDEX`` lists: a
+    metropolitan area for a month; a national run partitions by force, as batches come);
+    most lists are empty, and the rest hold a handful of crimes.
     """
 
     x0: float
@@ -160,21 +166,26 @@ class _Grid:
     item_low: np.ndarray  # (column, row, slice) as int32 columns
 
     MAX_INDEX = 8_000_000
-    SLICE_MS = 6 * 3_600_000
+    SLICE_MS = 3_600_000
 
     @classmethod
-    def build(cls, cx, cy, r, w0, w1, cell: float) -> _Grid:
-        x0, y0 = float((cx - r).min()), float((cy - r).min())
+    def build(cls, cx, cy, r, w0, w1, cell: float, lead_ms: int) -> _Grid:
+        # A crime is listed in the cells of its radius square (a metre wider, against rounding) and
+        # in the slices from ``lead_ms`` (the longest joined segment) before its window: a segment
+        # belongs to the slice its first fix is in, and may start that long before the window.
+        reach = r + 1.0
+        x0, y0 = float((cx - reach).min()), float((cy - reach).min())
         inv = 1.0 / cell  # floor((v - origin) * inv), the very expression the kernel uses for fixes
-        gx0, gx1 = np.floor((cx - r - x0) * inv).astype(np.int64), np.floor((cx + r - x0) * inv).astype(np.int64)
-        gy0, gy1 = np.floor((cy - r - y0) * inv).astype(np.int64), np.floor((cy + r - y0) * inv).astype(np.int64)
+        gx0, gx1 = np.floor((cx - reach - x0) * inv).astype(np.int64), np.floor((cx + reach - x0) * inv).astype(np.int64)
+        gy0, gy1 = np.floor((cy - reach - y0) * inv).astype(np.int64), np.floor((cy + reach - y0) * inv).astype(np.int64)
         nx, ny = int(gx1.max()) + 1, int(gy1.max()) + 1
-        t0, span = int(w0.min()), int(w1.max() - w0.min()) + 1
+        lead = w0 - lead_ms
+        t0, span = int(lead.min()), int(w1.max() - lead.min()) + 1
         slice_ms = cls.SLICE_MS
         while (span // slice_ms + 1) * nx * ny > cls.MAX_INDEX and slice_ms < span:
             slice_ms *= 2
         n_slices = span // slice_ms + 1
-        sl0, sl1 = (w0 - t0) // slice_ms, (w1 - t0) // slice_ms
+        sl0, sl1 = (lead - t0) // slice_ms, (w1 - t0) // slice_ms
         w, h, d = gx1 - gx0 + 1, gy1 - gy0 + 1, sl1 - sl0 + 1
         per = w * h * d
         crime = np.repeat(np.arange(cx.size, dtype=np.int64), per)
@@ -200,8 +211,8 @@ def _cell_of(v: float, v0: float, inv_cell: float, n: int) -> int:
 
 @numba.njit(parallel=True, cache=True)
 def _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, gx_0, gy_0, inv_cell,
-                 nx, ny, t_0, slice_ms, n_slices, start, occupied, items, item_w0, item_w1, item_low, by_time, w0_sorted, max_win, gap_ms, vmax, with_gaps,
-                 blocks, out_f, out_i, counts):
+                 nx, ny, t_0, slice_ms, n_slices, start, occupied, items, item_w0, item_w1, item_low, by_time, w0_sorted,
+                 max_win, gap_ms, vmax, gap_near, with_gaps, blocks, out_f, out_i, counts):
     n_crimes = cx.size
     cap = out_f.shape[1]
     vmax_ms = vmax / 1000.0
@@ -217,56 +228,72 @@ def _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, gx_0, gy_0, inv_cel
             lo, hi = offsets[s], offsets[s + 1]
             n_pairs = 0
             full = False
-            if lo == hi:
-                counts[row] = 0
-                continue
-            # Each fix's cell is computed once and carried to the next segment; the time slice
-            # is followed as time goes on (integer division per fix would cost a third of the time).
-            gxb, gyb = _cell_of(x[lo], gx_0, inv_cell, nx), _cell_of(y[lo], gy_0, inv_cell, ny)
-            cur = (ts[lo] - t_0) // slice_ms
-            cur_end = t_0 + (cur + 1) * slice_ms  # first time of the next slice
-            for i in range(lo, hi):
-                t0 = ts[i]
-                gxa, gya = gxb, gyb
-                t1 = t0
-                seg_ok = is_gap = False
-                if i + 1 < hi:
-                    t1 = ts[i + 1]
-                    seg_ok = t1 - t0 <= gap_ms and t1 > t0
-                    is_gap = t1 - t0 > gap_ms
-                    gxb, gyb = _cell_of(x[i + 1], gx_0, inv_cell, nx), _cell_of(y[i + 1], gy_0, inv_cell, ny)
-                # -- the fix and its segment (when joined), through the cells of its bounding box
-                if seg_ok:
-                    ux0, ux1, uy0, uy1, t_hi = min(gxa, gxb), max(gxa, gxb), min(gya, gyb), max(gya, gyb), t1
-                else:
-                    ux0, ux1, uy0, uy1, t_hi = gxa, gxa, gya, gya, t0
-                while t0 >= cur_end:
-                    cur += 1
-                    cur_end += slice_ms
-                s_hi = cur if t_hi < cur_end else (t_hi - t_0) // slice_ms
-                s_lo, s_hi = max(cur, 0), min(s_hi, n_slices - 1)
-                for gy in range(max(uy0, 0), min(uy1, ny - 1) + 1):
-                    for gx in range(max(ux0, 0), min(ux1, nx - 1) + 1):
-                        for sl in range(s_lo, s_hi + 1):
-                            key = (gy * nx + gx) * n_slices + sl
-                            if not (occupied[key >> 3] >> (key & 7)) & 1:
+            # -- the path, a time slice at a time: the fixes a..e-1 that fall in the slice, each with
+            # the segment to the next fix; the box around them (and fix e) picks the crimes of the
+            # slice worth examining, and each is examined on the fixes its window can reach.
+            a = lo
+            while a < hi:
+                sl = (ts[a] - t_0) // slice_ms
+                t_end = t_0 + (sl + 1) * slice_ms
+                e = a + 1
+                while e < hi and ts[e] < t_end:
+                    e += 1
+                if sl < 0 or sl >= n_slices:
+                    a = e
+                    continue
+                last = min(e, hi - 1)
+                bx0 = bx1 = x[a]
+                by0 = by1 = y[a]
+                for i in range(a + 1, last + 1):
+                    bx0, bx1 = min(bx0, x[i]), max(bx1, x[i])
+                    by0, by1 = min(by0, y[i]), max(by1, y[i])
+                ta, tz = ts[a], ts[e - 1]
+                ux0, ux1 = max(_cell_of(bx0, gx_0, inv_cell, nx), 0), min(_cell_of(bx1, gx_0, inv_cell, nx), nx - 1)
+                uy0, uy1 = max(_cell_of(by0, gy_0, inv_cell, ny), 0), min(_cell_of(by1, gy_0, inv_cell, ny), ny - 1)
+                for gy in range(uy0, uy1 + 1):
+                    for gx in range(ux0, ux1 + 1):
+                        key = (gy * nx + gx) * n_slices + sl
+                        if not (occupied[key >> 3] >> (key & 7)) & 1:
+                            continue
+                        for k in range(start[key], start[key + 1]):
+                            # segments starting in [w0 - gap, w1] can reach the window
+                            if item_w1[k] < ta or item_w0[k] - gap_ms > tz:
                                 continue
-                            for k in range(start[key], start[key + 1]):
-                                if item_w1[k] < t0 or item_w0[k] > t_hi:
-                                    continue
-                                # the lowest slice and cell both ranges share examine the pair
-                                if (gx != max(ux0, item_low[k, 0]) or gy != max(uy0, item_low[k, 1])
-                                        or sl != max(s_lo, item_low[k, 2])):
-                                    continue
-                                c = items[k]
-                                n_new = _examine(c, i, t0, t1, seg_ok, x, y, cx[c], cy[c], w0[c], w1[c], r[c],
-                                                 slot_of, pc, pf, pi, n_pairs)
-                                if n_new < 0:
-                                    full = True
+                            # a crime in several cells of the box: examined in the lowest both share
+                            if gx != max(ux0, item_low[k, 0]) or gy != max(uy0, item_low[k, 1]):
+                                continue
+                            c = items[k]
+                            ccx, ccy, rc = cx[c], cy[c], r[c]
+                            rr = rc + 1.0  # the boxes below are coarse filters: a metre wider against rounding
+                            if ccx + rr < bx0 or ccx - rr > bx1 or ccy + rr < by0 or ccy - rr > by1:
+                                continue
+                            i = _lower_bound(ts, a, e, w0[c] - gap_ms)
+                            while i < e and ts[i] <= w1[c]:
+                                t0 = ts[i]
+                                t1 = t0
+                                seg_ok = False
+                                if i + 1 < hi:
+                                    t1 = ts[i + 1]
+                                    seg_ok = t1 - t0 <= gap_ms and t1 > t0
+                                    near = (min(x[i], x[i + 1]) - rr <= ccx and max(x[i], x[i + 1]) + rr >= ccx
+                                            and min(y[i], y[i + 1]) - rr <= ccy and max(y[i], y[i + 1]) + rr >= ccy)
                                 else:
-                                    n_pairs = n_new
-                # -- a long gap: anyone could have gone far; crimes by time only
-                if is_gap and with_gaps:
+                                    near = abs(x[i] - ccx) <= rr and abs(y[i] - ccy) <= rr
+                                if near:
+                                    n_new = _examine(c, i, t0, t1, seg_ok, x, y, ccx, ccy, w0[c], w1[c], rc,
+                                                     slot_of, pc, pf, pi, n_pairs)
+                                    if n_new < 0:
+                                        full = True
+                                    else:
+                                        n_pairs = n_new
+                                i += 1
+                a = e
+            # -- long gaps: anyone could have gone far; crimes by time only
+            if with_gaps:
+                for i in range(lo, hi - 1):
+                    t0, t1 = ts[i], ts[i + 1]
+                    if t1 - t0 <= gap_ms:
+                        continue
                     k = _lower_bound(w0_sorted, 0, w0_sorted.size, t0 - max_win)
                     while k < w0_sorted.size and w0_sorted[k] <= t1:
                         c = by_time[k]
@@ -277,7 +304,7 @@ def _join_kernel(todo, offsets, ts, x, y, cx, cy, w0, w1, r, gx_0, gy_0, inv_cel
                         d1 = np.hypot(x[i + 1] - cx[c], y[i + 1] - cy[c])
                         arrive = t0 + max(d0 - r[c], 0.0) / vmax_ms
                         depart = t1 - max(d1 - r[c], 0.0) / vmax_ms
-                        if max(arrive, float(w0[c])) <= min(depart, float(w1[c])):
+                        if max(arrive, float(w0[c])) <= min(depart, float(w1[c])) and min(d0, d1) <= gap_near:
                             p = _slot(c, slot_of, pc, pf, pi, n_pairs)
                             if p < 0:
                                 full = True

@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["ENGINE_VERSION", "Evidence", "CrimeSite", "MatchParams", "TrackMatch", "match_track"]
 
-ENGINE_VERSION = "tagwatch-correlate 2"  # 2: score with specificity and routine presence
+ENGINE_VERSION = "tagwatch-correlate 3"  # 2: specificity and routine presence; 3: gaps last seen near the site
 
 
 class Evidence(StrEnum):
@@ -43,6 +43,9 @@ class MatchParams:
     buffer_s: float = 900.0
     max_gap_s: float = 600.0
     max_speed_mps: float = 12.0  # a bus or a bicycle in London traffic, generously
+    # An unaccounted gap needs one end (last or next seen) at most this far from the site; at
+    # max_speed_mps an hour's gap "reaches" all London, which would tie everyone to everything.
+    gap_near_m: float = 2000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ def match_track(ts_ms: np.ndarray, x: np.ndarray, y: np.ndarray, crime: CrimeSit
     seg = _segments(t, dx, dy, w0, w1, gap_ms, r)
     if fix_hit.any() or seg["hit"].any():
         return _path_match(t, dist, in_w, fix_hit, seg)
-    return _gap_match(t, dist, w0, w1, gap_ms, r, params.max_speed_mps)
+    return _gap_match(t, dist, w0, w1, gap_ms, r, params.max_speed_mps, params.gap_near_m)
 
 
 def _segments(t, dx, dy, w0, w1, gap_ms, r) -> dict[str, np.ndarray]:
@@ -130,15 +133,15 @@ def _path_match(t, dist, in_w, fix_hit, seg) -> TrackMatch:
                       int(round(firsts.min())), int(round(lasts.max())), within_s, speed, heading)
 
 
-def _gap_match(t, dist, w0, w1, gap_ms, r, vmax) -> TrackMatch | None:
-    """A long gap overlapping the window whose ends could both reach the site in time."""
+def _gap_match(t, dist, w0, w1, gap_ms, r, vmax, near_m) -> TrackMatch | None:
+    """A long gap overlapping the window whose ends could both reach the site in time, one end near it."""
     t0, t1 = t[:-1], t[1:]
     d0, d1 = dist[:-1], dist[1:]
     vmax_ms = vmax / 1000.0
     # Earliest arrival within r after leaving the first end; latest departure to reach the second.
     arrive = t0 + np.maximum(d0 - r, 0.0) / vmax_ms
     depart = t1 - np.maximum(d1 - r, 0.0) / vmax_ms
-    ok = (t1 - t0 > gap_ms) & (np.maximum(arrive, w0) <= np.minimum(depart, w1))
+    ok = (t1 - t0 > gap_ms) & (np.maximum(arrive, w0) <= np.minimum(depart, w1)) & (np.minimum(d0, d1) <= near_m)
     if not ok.any():
         return None
     k = int(np.flatnonzero(ok)[np.argmin(np.minimum(d0, d1)[ok])])
