@@ -177,10 +177,10 @@ def drink_curve(start_ms: int, peak: float = 0.06, rise_h: float = 3.0, fall_g_d
 
 
 def enrol_alcohol(store, subject_id: str = "S1", device_id: str = "CAM1", order_id: str = "O1",
-                  start_ms: int = 0, end_ms: int | None = None) -> None:
+                  start_ms: int = 0, end_ms: int | None = None, borough: str = "") -> None:
     """A subject wearing an alcohol tag from ``start_ms`` under an alcohol-abstinence order."""
     from tagwatch.model import Condition, ConditionKind, Device, Order, OrderType, OrderVersion, Subject
-    store.add_subject(Subject(subject_id), start_ms)
+    store.add_subject(Subject(subject_id, borough=borough), start_ms)
     store.add_device(Device(device_id, "alcohol"), start_ms)
     store.assign(device_id, subject_id, start_ms)
     cond = Condition("aamr", ConditionKind.ALCOHOL_ABSTINENCE)

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from .codec import InputError
+from .reports import programme_aamr  # noqa: F401  (registers the sobriety tags' section)
 from .reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_report
+from .service_alcohol import programme_rows
 from .store import Store
 from .store import schema as s
 
@@ -16,18 +18,19 @@ __all__ = ["load_programme_data", "programme_report", "report_months", "evaluato
 
 
 def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeData:
-    """Everything the report needs, as plain rows. ``as_of_ms`` defaults to the latest fix's time
-    (the data's horizon), so a loaded pilot is not stretched to today."""
+    """Everything the report needs, as plain rows. ``as_of_ms`` defaults to the latest fix's or
+    alcohol reading's time (the data's horizon), so a loaded pilot is not stretched to today."""
     with store.engine.connect() as c:
         if as_of_ms is None:
-            as_of_ms = c.execute(select(func.max(s.fixes.c.ts_ms))).scalar_one()
+            latest = [c.execute(select(func.max(t.c.ts_ms))).scalar_one() for t in (s.fixes, s.alcohol_readings)]
+            as_of_ms = max((t for t in latest if t is not None), default=None)
         events = [dict(r) for r in c.execute(select(s.alert_events.c.alert_id, s.alert_events.c.ts_ms,
                                                     s.alert_events.c.action)).mappings()]
         rows = [dict(r) for r in c.execute(select(s.matches.c.id, s.matches.c.run_id, s.matches.c.force,
                                                   s.matches.c.crime_ref, s.matches.c.subject_id,
                                                   s.matches.c.closest_ms, s.matches.c.significant)).mappings()]
     if as_of_ms is None:
-        raise InputError("the store holds no fixes: give --as-of")
+        raise InputError("the store holds no fixes or alcohol readings: give --as-of")
     orders = [{"id": o.id, "subject_id": o.subject_id, "start_ms": o.start_ms, "end_ms": o.effective_end_ms(),
                "ended_ms": o.ended_ms, "end_reason": o.end_reason,
                "variations_ms": [v.effective_from_ms for v in o.versions if v.version > 1]} for o in store.orders()]
@@ -49,7 +52,8 @@ def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeD
     return ProgrammeData(as_of_ms, {sub.id: sub.borough for sub in store.subjects()}, orders, alerts, events, matches,
                          {latest[k]["id"] for k in shared_keys},
                          [{"match_id": latest[k]["id"], "outcome": o["outcome"], "outcome_on": o["outcome_on"]}
-                          for k, o in current.items()])
+                          for k, o in current.items()],
+                         programme_rows(store, as_of_ms))
 
 
 def report_months(data: ProgrammeData, start: str | None, end: str | None) -> list[str]:
