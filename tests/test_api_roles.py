@@ -89,6 +89,8 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("GET", "/api/audit"): ({"admin"}, {}),
         ("GET", "/api/audit/verify"): ({"admin"}, {}),
         ("GET", "/api/stats"): ({"evaluator", "admin", "monitoring"}, {}),
+        ("GET", "/api/evaluation"): ({"evaluator", "admin", "monitoring"}, {"params": {"from": "2026-03"}}),
+        ("GET", "/api/evaluation/boundaries"): ({"evaluator", "admin", "monitoring"}, {"params": {"level": "borough"}}),
     }
 
 

@@ -77,16 +77,29 @@ def programme_report(store: Store, start: str | None = None, end: str | None = N
 
 
 def evaluator_data(store: Store, start: str | None = None, end: str | None = None, borough: str | None = None,
-                   pilot: list[str] | None = None, pilot_start: str | None = None) -> dict:
+                   pilot: list[str] | None = None, pilot_start: str | None = None,
+                   baseline_year: int | None = None) -> dict:
     """The evaluator page's data (aggregates only): the programme report and, when police.uk months are
-    imported, the safety index, neighbourhood crime by borough and the pilot's effect. For the web route."""
+    imported, the safety index, neighbourhood crime by borough (change against a baseline year and a
+    forecast) and, with ``pilot`` boroughs and ``pilot_start`` (YYYY-MM), the pilot's effect. For the web
+    route; the figures are those of ``tagwatch report programme`` and ``tagwatch report areas``."""
+    from .areas.trends import forecast as forecast_series
     from .reports.evaluator import evaluator_view
     from .service_areas import borough_series, community_safety_index, pilot_effect
+    if bool(pilot) != bool(pilot_start):
+        raise InputError("pilot boroughs and the pilot's first month (pilot_start) go together")
+    if pilot_start is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", pilot_start):
+        raise InputError(f"pilot_start {pilot_start!r}: write a month as YYYY-MM")
     programme = programme_report(store, start, end, borough) if store.orders() else None
-    index = names = series = effect = None
-    if store.area_months_stored():
-        ai = community_safety_index(store)
-        index, names, series = ai.result, ai.names, borough_series(store)
-        if pilot and pilot_start:
-            effect = pilot_effect(series, pilot, pilot_start)
-    return evaluator_view(programme, index, names, series, effect)
+    if not store.area_months_stored():
+        return evaluator_view(programme)
+    ai = community_safety_index(store)
+    series = borough_series(store)
+    effect = pilot_effect(series, pilot, pilot_start) if pilot else None
+    fc, note = None, ""
+    try:
+        fc = forecast_series(series.months, series.total().sum(axis=0))
+    except ValueError as e:
+        note = f"No forecast: {e}."
+    return evaluator_view(programme, ai.result, ai.names, series, effect, index_months=ai.months, forecast=fc,
+                          forecast_note=note, pilot=pilot or [], pilot_start=pilot_start, baseline_year=baseline_year)
