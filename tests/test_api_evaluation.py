@@ -136,3 +136,21 @@ def test_figures_without_area_data_hold_the_programme_only(tmp_path):
     d = client.get("/api/evaluation", headers=h).json()
     assert set(d) == {"role", "aggregates_only", "programme"}
     assert client.get("/api/evaluation/boundaries", headers=h).json() == {"type": "FeatureCollection", "features": []}
+
+
+def test_orders_with_no_data_yet_give_no_programme_figures_rather_than_an_error(tmp_path):
+    """A new programme: orders enrolled, no fix or reading received yet."""
+    from conftest import PASSWORD, ROLE_USERS, web_client
+
+    from tagwatch import service_changes, service_users
+    from tagwatch.model import Subject
+    from tagwatch.store import open_store
+    store = open_store(f"sqlite:///{tmp_path / 'new.db'}")
+    store.add_subject(Subject("S1"), 0)
+    service_changes.create_order(store, "O1", "S1", "bail", 0, None, [{"id": "trail", "kind": "trail"}], "t", "cli", 0)
+    service_users.add_user(store, ROLE_USERS["evaluator"], PASSWORD, "evaluator", 0)
+    client = web_client(store)
+    r = client.get("/api/evaluation", headers=client.login(ROLE_USERS["evaluator"]), params={"from": "2026-01"})
+    assert r.status_code == 200 and set(r.json()) == {"role", "aggregates_only"}
+    r = client.get("/api/evaluation", headers=client.login(ROLE_USERS["evaluator"]), params={"from": "2026-1"})
+    assert r.status_code == 400 and "from '2026-1': write a month as YYYY-MM" in r.json()["detail"]

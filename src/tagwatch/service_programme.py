@@ -14,16 +14,22 @@ from .service_alcohol import programme_rows
 from .store import Store
 from .store import schema as s
 
-__all__ = ["load_programme_data", "programme_report", "report_months", "evaluator_data"]
+__all__ = ["data_horizon_ms", "evaluator_data", "load_programme_data", "programme_report", "report_months"]
+
+
+def data_horizon_ms(store: Store) -> int | None:
+    """The time of the latest fix or alcohol reading (None: the store holds neither)."""
+    with store.engine.connect() as c:
+        latest = [c.execute(select(func.max(t.c.ts_ms))).scalar_one() for t in (s.fixes, s.alcohol_readings)]
+    return max((t for t in latest if t is not None), default=None)
 
 
 def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeData:
-    """Everything the report needs, as plain rows. ``as_of_ms`` defaults to the latest fix's or
-    alcohol reading's time (the data's horizon), so a loaded pilot is not stretched to today."""
+    """Everything the report needs, as plain rows. ``as_of_ms`` defaults to the data's horizon
+    (:func:`data_horizon_ms`), so a loaded pilot is not stretched to today."""
+    if as_of_ms is None:
+        as_of_ms = data_horizon_ms(store)
     with store.engine.connect() as c:
-        if as_of_ms is None:
-            latest = [c.execute(select(func.max(t.c.ts_ms))).scalar_one() for t in (s.fixes, s.alcohol_readings)]
-            as_of_ms = max((t for t in latest if t is not None), default=None)
         events = [dict(r) for r in c.execute(select(s.alert_events.c.alert_id, s.alert_events.c.ts_ms,
                                                     s.alert_events.c.action)).mappings()]
         rows = [dict(r) for r in c.execute(select(s.matches.c.id, s.matches.c.run_id, s.matches.c.force,
@@ -88,9 +94,12 @@ def evaluator_data(store: Store, start: str | None = None, end: str | None = Non
     from .service_areas import borough_series, community_safety_index, pilot_effect
     if bool(pilot) != bool(pilot_start):
         raise InputError("pilot boroughs and the pilot's first month (pilot_start) go together")
-    if pilot_start is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", pilot_start):
-        raise InputError(f"pilot_start {pilot_start!r}: write a month as YYYY-MM")
-    programme = programme_report(store, start, end, borough) if store.orders() else None
+    for v, what in ((start, "from"), (end, "to"), (pilot_start, "pilot_start")):
+        if v is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+            raise InputError(f"{what} {v!r}: write a month as YYYY-MM")
+    # No programme figures before there are orders and data (a fix or a reading) to count them up to.
+    has_data = bool(store.orders()) and data_horizon_ms(store) is not None
+    programme = programme_report(store, start, end, borough) if has_data else None
     if not store.area_months_stored():
         return evaluator_view(programme)
     ai = community_safety_index(store)
