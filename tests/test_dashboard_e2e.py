@@ -57,7 +57,14 @@ def _add_evaluation_data(store, tmp: Path) -> None:
     """What the evaluator's page draws besides the web world: 14 police.uk months of five boroughs
     (crime halved in Lewisham from October 2025) and a sobriety tag worn since 15 January with one
     drinking event."""
-    from conftest import WEB_NOW, drink_curve, enrol_alcohol, local, tac_readings, write_police_uk_months
+    from conftest import (
+        WEB_NOW,
+        drink_curve,
+        enrol_alcohol,
+        local,
+        tac_readings,
+        write_police_uk_months,
+    )
 
     from tagwatch.areas.trends import month_range
     from tagwatch.service_alcohol import ingest_alcohol_rows
