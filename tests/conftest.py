@@ -177,10 +177,10 @@ def drink_curve(start_ms: int, peak: float = 0.06, rise_h: float = 3.0, fall_g_d
 
 
 def enrol_alcohol(store, subject_id: str = "S1", device_id: str = "CAM1", order_id: str = "O1",
-                  start_ms: int = 0, end_ms: int | None = None) -> None:
+                  start_ms: int = 0, end_ms: int | None = None, borough: str = "") -> None:
     """A subject wearing an alcohol tag from ``start_ms`` under an alcohol-abstinence order."""
     from tagwatch.model import Condition, ConditionKind, Device, Order, OrderType, OrderVersion, Subject
-    store.add_subject(Subject(subject_id), start_ms)
+    store.add_subject(Subject(subject_id, borough=borough), start_ms)
     store.add_device(Device(device_id, "alcohol"), start_ms)
     store.assign(device_id, subject_id, start_ms)
     cond = Condition("aamr", ConditionKind.ALCOHOL_ABSTINENCE)
@@ -338,3 +338,44 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--no-first-run"]}
+
+
+# -- area crime (police.uk street-level files) ----------------------------------------------------
+AREA_BOROUGHS = ("Lewisham", "Lambeth", "Southwark", "Croydon", "Greenwich")
+AREA_TYPES = ("Burglary", "Robbery", "Vehicle crime", "Violence and sexual offences")
+
+
+def write_police_uk_months(directory: Path, months: list[str], boroughs=AREA_BOROUGHS, every: int = 15,
+                           pilot: tuple[str, ...] = (), pilot_from: str | None = None, seed: int = 0) -> list[Path]:
+    """Synthetic Metropolitan Police street-level files with the real header: Poisson counts of the
+    four ``AREA_TYPES`` in every ``every``-th LSOA of ``boroughs``, with a yearly cycle, and halved in
+    ``pilot`` boroughs from ``pilot_from``. One file a month; locations are a fixed map point."""
+    import csv as csv_
+
+    from tagwatch.areas.policeuk import HEADER
+    from tagwatch.data import london_lsoas
+    feats = [f["properties"] for f in london_lsoas()["features"]]
+    lsoas = [p for p in feats if p["borough"] in boroughs][::every]
+    rng = np.random.default_rng(seed)
+    paths = []
+    for k, month in enumerate(months):
+        rows = []
+        for p in lsoas:
+            lam = 1.5 * (1 + 0.3 * np.sin(2 * np.pi * k / 12))
+            if p["borough"] in pilot and pilot_from and month >= pilot_from:
+                lam /= 2
+            for crime_type in AREA_TYPES:
+                rows += [["", month, "Metropolitan Police Service", "Metropolitan Police Service", "-0.020000",
+                          "51.450000", "On or near Supermarket", p["code"], p["name"], crime_type, "", ""]
+                         for _ in range(rng.poisson(lam))]
+        path = Path(directory) / f"{month}-metropolitan-street.csv"
+        with open(path, "w", newline="") as f:
+            csv_.writer(f, lineterminator="\n").writerows([HEADER, *rows])
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def police_uk_months():
+    """``write_police_uk_months(directory, months, ...)``: synthetic police.uk files for London boroughs."""
+    return write_police_uk_months

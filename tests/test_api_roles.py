@@ -72,6 +72,9 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("GET", "/api/matches/{match_id}"): ({"monitoring", "police"}, {"path": {"match_id": match}, "headers": P}),
         ("POST", "/api/matches/{match_id}/review"): ({"monitoring"}, {
             "path": {"match_id": w.unshared_match}, "json": {"action": "qualified", "note": "worth a look"}}),
+        ("POST", "/api/matches/{match_id}/outcomes"): ({"police"}, {
+            "path": {"match_id": match}, "json": {"outcome": "charged", "on": "2026-03-20", "note": "role matrix"}}),
+        ("GET", "/api/matches/{match_id}/outcomes"): ({"monitoring", "police"}, {"path": {"match_id": match}}),
         ("GET", "/api/shared"): ({"police"}, {}),
         ("GET", "/api/users"): ({"admin"}, {}),
         ("POST", "/api/users"): ({"admin"}, {"json": {"username": "new-eva", "role": "evaluator",
@@ -86,6 +89,8 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("GET", "/api/audit"): ({"admin"}, {}),
         ("GET", "/api/audit/verify"): ({"admin"}, {}),
         ("GET", "/api/stats"): ({"evaluator", "admin", "monitoring"}, {}),
+        ("GET", "/api/evaluation"): ({"evaluator", "admin", "monitoring"}, {"params": {"from": "2026-03"}}),
+        ("GET", "/api/evaluation/boundaries"): ({"evaluator", "admin", "monitoring"}, {"params": {"level": "borough"}}),
     }
 
 

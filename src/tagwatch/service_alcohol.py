@@ -15,13 +15,13 @@ from .alcohol import (DEFAULT_ALCOHOL_SETTINGS, AamrReport, AlcoholSettings, Day
                       aamr_report, alcohol_periods, judge_days, judge_subject)
 from .ingest.alcohol import read_reading_records, validate_reading
 from .ingest.fixes import Reject
-from .model import ALCOHOL_ALERT_KINDS, ConditionKind
+from .model import ALCOHOL_ALERT_KINDS, AlertKind, ConditionKind
 from .service import EvalReport, IngestReport, subjects_touched
 from .store import Store
 from .store.alcohol import READING_COLUMNS
 
 __all__ = ["ingest_alcohol_rows", "ingest_alcohol_files", "evaluate_alcohol", "alcohol_subjects", "subject_verdict",
-           "subject_days", "aamr", "get_alcohol_settings", "set_alcohol_settings"]
+           "subject_days", "aamr", "programme_rows", "get_alcohol_settings", "set_alcohol_settings"]
 
 BATCH = 20_000
 META_KEY = "alcohol_rules"
@@ -190,3 +190,27 @@ def aamr(store: Store, from_ms: int | None, to_ms: int | None, as_of_ms: int,
     lo = from_ms if from_ms is not None else (first if first is not None else as_of_ms)
     hi = to_ms if to_ms is not None else as_of_ms
     return aamr_report(subjects, lo, hi, as_of_ms, settings), verdicts
+
+
+def programme_rows(store: Store, as_of_ms: int, settings: AlcoholSettings | None = None) -> dict[str, list[dict]]:
+    """Sobriety tags' rows for the programme report (reports/programme_aamr.py), up to the horizon:
+    ``alcohol_days``, every order's monitored Europe/London days as the AAMR report judges them,
+    and ``alcohol_events``, confirmed drinking events, obstructions and strap tampers. Empty when
+    the store holds no alcohol readings."""
+    if not store.count("alcohol_readings"):
+        return {}
+    settings = settings or get_alcohol_settings(store)
+    kinds = (AlertKind.ALCOHOL_DRINKING, AlertKind.ALCOHOL_OBSTRUCTION, AlertKind.ALCOHOL_TAMPER)
+    days: list[dict] = []
+    events: list[dict] = []
+    for sid in alcohol_subjects(store):
+        v = subject_verdict(store, sid, as_of_ms, settings)
+        if not v.periods:
+            continue
+        first = min(p.start_ms for p in v.periods)
+        days += [{"subject_id": sid, "order_id": d.order_id, "date": d.date.isoformat(), "compliant": d.compliant,
+                  "readings": d.readings}
+                 for d in judge_days(v.periods, v.readings.ts_ms, v.episodes, first, as_of_ms, as_of_ms, settings)]
+        events += [{"subject_id": sid, "order_id": e.order_id, "kind": str(e.kind), "start_ms": e.start_ms}
+                   for e in v.episodes if e.kind in kinds and e.start_ms < as_of_ms]
+    return {"alcohol_days": days, "alcohol_events": events}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from .store import Store
 from .store import schema as s
 
 __all__ = ["AreaImport", "AreaIndex", "import_area_files", "area_lsoas", "read_extra_variables",
-           "community_safety_index", "BoroughSeries", "borough_series", "pilot_effect"]
+           "community_safety_index", "BoroughSeries", "borough_series", "pilot_effect", "area_boundaries"]
 
 
 @dataclass
@@ -239,3 +240,31 @@ def areas_report(store: Store, forces: list[str] | None = None, las: list[str] |
     title = f"Area crime and community safety: {', '.join(ai.forces)}"
     return AreasReport(title, ai, ser, lsoa_geoms, borough_geoms, baseline or int(ser.months[0][:4]), fc, note,
                        effect, list(pilot or []), start)
+
+
+def area_boundaries(store: Store, level: str = "lsoa") -> dict:
+    """GeoJSON (lon/lat) of the LSOAs or boroughs of the area the imported police.uk months cover (the
+    area ``community_safety_index(store)`` indexes), for maps; properties ``code``, ``name``, ``borough``.
+    An empty FeatureCollection when no month is imported."""
+    if level not in ("lsoa", "borough"):
+        raise InputError(f"level {level!r}: use lsoa or borough")
+    stored = store.area_months_stored()
+    if not stored:
+        return {"type": "FeatureCollection", "features": []}
+    return _boundaries(tuple(sorted({m["reported_by"] for m in stored})), level)
+
+
+@lru_cache(maxsize=8)
+def _boundaries(forces: tuple[str, ...], level: str) -> dict:
+    from .areas.boundaries import borough_geometries, lsoa_geometries
+    lsoas = area_lsoas(list(forces))
+    geoms = lsoa_geometries(lsoas)
+    if level == "lsoa":
+        features = [{"type": "Feature", "geometry": g,
+                     "properties": {"code": c, "name": lsoas[c]["name"], "borough": lsoas[c]["la_name"]}}
+                    for c, g in sorted(geoms.items())]
+    else:
+        boroughs = borough_geometries({c: r["la_name"] for c, r in lsoas.items()}, geoms)
+        features = [{"type": "Feature", "geometry": g, "properties": {"code": b, "name": b, "borough": b}}
+                    for b, g in sorted(boroughs.items())]
+    return {"type": "FeatureCollection", "features": features}

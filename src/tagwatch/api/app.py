@@ -27,7 +27,8 @@ from ..cli_common import now_ms
 from ..codec import InputError
 from ..data import london_boroughs, london_lsoas
 from ..store import Store, StoreError
-from . import routes_admin, routes_alerts, routes_auth, routes_ingest, routes_matches, routes_orders, routes_subjects
+from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_ingest, routes_matches, routes_orders,
+               routes_subjects)
 
 __all__ = ["create_app", "WebSettings", "node_modules_dir"]
 
@@ -57,7 +58,8 @@ def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Calla
     app = FastAPI(title="tagwatch", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Electronic monitoring: role-based access, every location read audited.")
     app.state.store, app.state.clock, app.state.settings = store, clock, settings
-    for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin):
+    for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin,
+              routes_evaluation):
         app.include_router(r.router)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     _errors(app)

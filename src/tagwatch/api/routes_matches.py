@@ -1,4 +1,5 @@
-"""Crime-scene matches: the review queue (monitoring) and what was shared with a force (police)."""
+"""Crime-scene matches: the review queue (monitoring), what was shared with a force (police), and
+what became of it (outcomes, recorded by that force)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from .. import service_changes, service_views
+from .. import service_changes, service_outcomes, service_views
 from ..service_users import User
 from .deps import NowDep, Purpose, StoreDep, allow
-from .schemas import MatchReviewCreate
+from .schemas import MatchOutcomeCreate, MatchReviewCreate
 
 router = APIRouter(prefix="/api", tags=["matches"])
 Monitoring = Annotated[User, Depends(allow("monitoring"))]
@@ -22,6 +23,11 @@ def match_access(match_id: int, store: StoreDep, user: Annotated[User, Depends(a
     if store.match(match_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no match {match_id}")
     return user
+
+
+def police_match_access(match_id: int, store: StoreDep, user: Annotated[User, Depends(allow("police"))]) -> User:
+    """Police only, and only for a match shared (and not withdrawn) with their force."""
+    return match_access(match_id, store, user)
 
 
 @router.get("/matches")
@@ -48,3 +54,18 @@ def review_match(match_id: int, body: MatchReviewCreate, store: StoreDep, now: N
 def shared_with_me(store: StoreDep, user: Annotated[User, Depends(allow("police"))]):
     """Matches shared with the caller's force (no track: open one for its evidence)."""
     return service_views.shared_matches(store, user.force)
+
+
+@router.post("/matches/{match_id}/outcomes", status_code=201)
+def record_outcome(match_id: int, body: MatchOutcomeCreate, store: StoreDep, now: NowDep,
+                   user: Annotated[User, Depends(police_match_access)]):
+    """Record what became of a match shared with the caller's force: charged, convicted, ... (audited)."""
+    service_outcomes.record_match_outcome(store, match_id, body.outcome, body.on, user.force, user.username, now,
+                                          body.note, user.role)
+    return service_outcomes.match_outcomes(store, match_id)
+
+
+@router.get("/matches/{match_id}/outcomes")
+def list_outcomes(match_id: int, store: StoreDep, user: Annotated[User, Depends(match_access)]):
+    """A match's outcomes in the order recorded; the last is its current one (no location)."""
+    return service_outcomes.match_outcomes(store, match_id)

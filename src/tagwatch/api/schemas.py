@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 __all__ = [
     "TokenPublic", "UserBase", "UserCreate", "UserPublic", "CaseloadUpdate", "SubjectBase", "SubjectCreate",
     "SubjectPublic", "DeviceBase", "DeviceCreate", "AssignmentCreate", "ConditionBase", "OrderCreate",
-    "VariationCreate", "OrderEnd", "AlertNote", "MatchReviewCreate", "FixBatch", "IngestPublic",
+    "VariationCreate", "OrderEnd", "AlertNote", "MatchReviewCreate", "MatchOutcomeCreate", "FixBatch", "IngestPublic",
 ]
 
 
@@ -115,6 +115,13 @@ class AlertNote(BaseModel):
 class MatchReviewCreate(BaseModel):
     action: Literal["qualified", "rejected", "authorised", "shared", "withdrawn"]
     force: str | None = None
+    note: str = ""
+
+
+class MatchOutcomeCreate(BaseModel):
+    """What became of a match shared with the caller's force; the force is the caller's own."""
+    outcome: Literal["charged", "convicted", "no further action", "eliminated"]
+    on: str = Field(description="The date it happened, YYYY-MM-DD (Europe/London); not in the future.")
     note: str = ""
 
 

@@ -84,6 +84,8 @@ def forecast(months: Sequence[str], values: np.ndarray, horizon: int = 12, alpha
     pred = fit.get_forecast(horizon)
     mean = np.asarray(pred.predicted_mean)
     ci = np.asarray(pred.conf_int(alpha=alpha))
-    future = month_range(months[-1], "9999-12")[1:horizon + 1]
+    y, m = map(int, months[-1].split("-"))
+    last = y * 12 + m - 1 + horizon  # months since year 0: the last month forecast
+    future = month_range(months[-1], f"{last // 12:04d}-{last % 12 + 1:02d}")[1:]
     return Forecast(future, np.clip(mean, 0, None), np.clip(ci[:, 0], 0, None), np.clip(ci[:, 1], 0, None), alpha,
                     "local linear trend" + (" + yearly cycle" if seasonal else ""))

@@ -39,6 +39,9 @@ class ProgrammeData:
     matches: list[dict]  # id, subject_id, closest_ms, significant (latest run per crime and subject)
     shared_ids: set[int] = field(default_factory=set)
     outcomes: list[dict] = field(default_factory=list)  # match_id, outcome, outcome_on (the current one per match)
+    # Rows that other parts load for their own sections, by name (e.g. "alcohol_days"); every row has a
+    # subject_id, so a borough's report keeps only its subjects' rows.
+    extra: dict[str, list[dict]] = field(default_factory=dict)
 
 
 @dataclass
@@ -285,6 +288,7 @@ def build_report(data: ProgrammeData, months: list[str], borough: str | None = N
                              data.alert_events, [m for m in data.matches if m["subject_id"] in keep],
                              data.shared_ids, [o for o in data.outcomes
                                                if o["match_id"] in {m["id"] for m in data.matches
-                                                                    if m["subject_id"] in keep}])
+                                                                    if m["subject_id"] in keep}],
+                             {k: [r for r in rows if r["subject_id"] in keep] for k, rows in data.extra.items()})
     shared: dict = {}
     return ProgrammeReport(months, borough, [(sec, sec.compute(data, months, shared)) for sec in SECTIONS.values()])

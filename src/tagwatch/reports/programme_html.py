@@ -30,6 +30,9 @@ def render_programme_html(rep: ProgrammeReport, title: str = "Programme report")
            "Aggregates only.</p>"]
     for sec, series in rep.sections:
         out.append(f"<h2>{escape(sec.title)}</h2>")
+        if not series:  # e.g. sobriety tags in a programme with none
+            out.append("<p class=\"note\">Nothing to report: the data holds none of these.</p>")
+            continue
         head = "".join(f"<th>{escape(m)}</th>" for m in rep.months)
         rows = "".join(f"<tr><td>{escape(s.label)}</td>"
                        + "".join(f"<td>{format_value(v, s.unit)}</td>" for v in s.values)

@@ -3,11 +3,12 @@
 (function () {
   const { h, session } = TW;
   const NAV = {
-    monitoring: [["live", "Live map"], ["alerts", "Alerts"], ["matches", "Match review"], ["stats", "Figures"]],
+    monitoring: [["live", "Live map"], ["alerts", "Alerts"], ["matches", "Match review"], ["stats", "Counts"],
+      ["evaluation", "Evaluation"]],
     probation: [["live", "My caseload"], ["alerts", "Alerts"]],
     police: [["shared", "Shared with us"]],
-    evaluator: [["stats", "Figures"]],
-    admin: [["audit", "Audit log"], ["users", "Users"], ["stats", "Figures"]],
+    evaluator: [["evaluation", "Evaluation"], ["stats", "Counts"]],
+    admin: [["audit", "Audit log"], ["users", "Users"], ["stats", "Counts"], ["evaluation", "Evaluation"]],
     gateway: [],
   };
   TW.home = (role) => "#" + ((NAV[role] || [])[0] || ["login"])[0];
