@@ -65,6 +65,27 @@ def test_reingesting_changes_nothing_and_counts_duplicates(tagged, tmp_path):
     assert tagged.count("fixes") == 1
 
 
+def test_store_keeps_the_first_of_two_rows_for_one_instant_and_missing_numbers_as_null(tagged):
+    """The bulk paths (SQLite executemany, PostgreSQL COPY) agree: batch order decides, NaN is NULL."""
+    import numpy as np
+    from sqlalchemy import select
+
+    from tagwatch.store import schema
+
+    t = 1_774_000_000_000
+    cols = {"device_id": np.array(["TAG1", "TAG1", "TAG1"], dtype=object), "ts_ms": np.array([t, t, t + 60_000]),
+            "lat": np.array([51.5, 51.6, 51.7]), "lon": np.array([-0.1, -0.1, -0.1]), "x": np.array([1.0, 2.0, 3.0]),
+            "y": np.array([1.0, 2.0, 3.0]), "accuracy_m": np.array([np.nan, 5.0, 7.0]),
+            "battery_pct": np.array([80.0, 80.0, np.nan]), "strap": np.array(["ok", "ok", "ok"], dtype=object),
+            "received_ms": np.array([t, t, t + 60_000])}
+    assert tagged.insert_fix_columns(cols) == 2
+    assert tagged.insert_fix_columns(cols) == 0
+    with tagged.engine.connect() as c:
+        rows = c.execute(select(schema.fixes.c.ts_ms, schema.fixes.c.lat, schema.fixes.c.accuracy_m,
+                                schema.fixes.c.battery_pct).order_by(schema.fixes.c.ts_ms)).all()
+    assert [tuple(r) for r in rows] == [(t, 51.5, None, 80.0), (t + 60_000, 51.7, 7.0, None)]
+
+
 def test_jsonl_and_status_reports_without_position(tagged, tmp_path):
     lines = [
         {"device_id": "TAG1", "ts": "2026-03-20T09:00:00Z", "lat": 51.45, "lon": -0.02, "accuracy_m": 8},

@@ -214,12 +214,38 @@ class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecord
                 before = raw.total_changes
                 raw.executemany(sql, zip(*values))
                 return raw.total_changes - before
+        if self.engine.dialect.name == "postgresql":
+            return self._copy_fixes(cols)
         rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in zip(FIX_COLUMNS, row)}
                 for row in zip(*values)]
         # rowcount is not summed over batched inserts by every driver; RETURNING is exact.
         stmt = self._upsert_ignore(s.fixes).returning(s.fixes.c.ts_ms)
         with self.engine.begin() as c:
             return len(c.execute(stmt, rows).all())
+
+    def _copy_fixes(self, cols: dict[str, np.ndarray]) -> int:
+        """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... ON CONFLICT DO
+        NOTHING from it (duplicates in the batch or already stored are skipped; its row count is
+        exact). About 10x the rows per second of a multi-row INSERT; COPY carries data, not SQL."""
+        names = ", ".join(FIX_COLUMNS)
+        columns = []
+        for c in FIX_COLUMNS:
+            v = cols[c]
+            if v.dtype.kind == "f" and np.isnan(v).any():  # missing numbers are NULL, not NaN
+                v = v.astype(object)
+                v[np.isnan(cols[c])] = None
+            columns.append(v.tolist())
+        with self.engine.begin() as c:
+            with c.connection.driver_connection.cursor() as cur:
+                # ord keeps the batch order, so the first of two rows for one (device, time) wins, as on SQLite
+                cur.execute("CREATE TEMP TABLE fixes_in (LIKE fixes, ord bigint GENERATED ALWAYS AS IDENTITY) "
+                            "ON COMMIT DROP")
+                with cur.copy(f"COPY fixes_in ({names}) FROM STDIN") as cp:
+                    for row in zip(*columns, strict=True):
+                        cp.write_row(row)
+                cur.execute(f"INSERT INTO fixes ({names}) SELECT {names} FROM fixes_in ORDER BY ord "
+                            "ON CONFLICT DO NOTHING")
+                return cur.rowcount
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
