@@ -80,3 +80,24 @@ def test_cli_index_by_borough(west_yorkshire_db):
     assert "Leeds,482,751485.0,116.7,False" in out.output
     out = CliRunner().invoke(app, ["areas", "index", "--la", "Nowhere", "--db", west_yorkshire_db])
     assert out.exit_code == 2 and "unknown local authority" in out.output
+
+
+def test_boroughs_the_files_do_not_cover_are_left_out_not_counted_as_zero(tmp_path):
+    """Files of two London boroughs (a partial extract, or the simulator's): the area is those two,
+    not all 32 with 30 at zero, which would flag every covered LSOA; named boroughs are kept as asked."""
+    from conftest import write_police_uk_months
+
+    from tagwatch.service_areas import area_boundaries, borough_series, community_safety_index, import_area_files
+    from tagwatch.store import open_store
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    import_area_files(store, write_police_uk_months(tmp_path, ["2025-01", "2025-02"], boroughs=("Lewisham", "Croydon"),
+                                                    every=5), 0)
+    ai = community_safety_index(store)
+    assert sorted(r["code"] for r in ai.result.groups) == ["Croydon", "Lewisham"]
+    assert len(ai.las_left_out) == 30 and "Camden" in ai.las_left_out and ai.rows_outside == 0
+    assert sum(r["population"] * r["index"] for r in ai.result.lsoas) / sum(
+        r["population"] for r in ai.result.lsoas) == pytest.approx(100)  # indexed to the covered area
+    assert borough_series(store).boroughs == ["Croydon", "Lewisham"]
+    assert {f["properties"]["borough"] for f in area_boundaries(store, "lsoa")["features"]} == {"Croydon", "Lewisham"}
+    named = community_safety_index(store, las=["Lewisham", "Camden"])
+    assert sorted(r["code"] for r in named.result.groups) == ["Camden", "Lewisham"] and named.las_left_out == []

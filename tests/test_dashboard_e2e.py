@@ -167,7 +167,11 @@ def test_evaluator_sees_the_programme_and_area_figures(browse, server):
     assert page.locator("nav a").all_inner_texts() == ["Evaluation", "Counts"]
     page.wait_for_selector("#eval-map[data-layer=index-lsoa]")
     lsoas = int(page.get_attribute("#eval-map", "data-drawn"))
-    assert lsoas > 4000  # every LSOA of the Metropolitan Police area, coloured by its index
+    # every LSOA of the five boroughs the files cover, coloured by its index (the other 27 are not covered)
+    from conftest import AREA_BOROUGHS
+
+    from tagwatch.data import london_lsoas
+    assert lsoas == sum(f["properties"]["borough"] in AREA_BOROUGHS for f in london_lsoas()["features"]) > 800
     assert page.locator("#eval-map .leaflet-overlay-pane canvas").count() == 1
     assert "Community safety index by LSOA" in page.locator("#eval-legend").inner_text()
     # A chart for every programme series, the sobriety tags' among them, and the area charts.

@@ -83,7 +83,9 @@ def areas_index(force: Annotated[list[str] | None, typer.Option(
     console.print(f"{', '.join(ai.forces)}, {', '.join(ai.months)}: {len(res.lsoas)} LSOAs, {ai.rows_used} crimes "
                   f"used; {ai.rows_unplaced} without a location and {ai.rows_outside} in LSOAs outside the area left "
                   f"out; {sum(r['flagged'] for r in res.lsoas)} LSOAs and {sum(r['flagged'] for r in res.groups)} "
-                  "boroughs over 200" + (f"; no crimes of {', '.join(res.dropped)}" if res.dropped else ""))
+                  "boroughs over 200" + (f"; no crimes of {', '.join(res.dropped)}" if res.dropped else "")
+                  + (f"; {len(ai.las_left_out)} boroughs with no imported row left out (not covered by the files)"
+                     if ai.las_left_out else ""))
     rows = res.top(top or len(res.lsoas), "lsoa" if level == "lsoa" else "group")
     for r in rows:
         r["name"] = ai.names.get(r["code"], r["code"])

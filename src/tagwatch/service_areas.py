@@ -94,6 +94,7 @@ class AreaIndex:
     rows_used: int
     rows_unplaced: int  # no LSOA (police.uk gave no location)
     rows_outside: int  # in an LSOA outside the area studied (e.g. across a force boundary)
+    las_left_out: list[str] = field(default_factory=list)  # boroughs the imported files do not cover
 
 
 def area_lsoas(forces: list[str] | None = None, las: list[str] | None = None) -> dict[str, dict]:
@@ -113,6 +114,28 @@ def area_lsoas(forces: list[str] | None = None, las: list[str] | None = None) ->
         raise InputError(f"no LSOA of {', '.join(forces or []) or 'no force'} in the lookup: name the area with "
                          "--force or --la")
     return found
+
+
+def studied_lsoas(store: Store, forces: list[str] | None = None,
+                  las: list[str] | None = None) -> tuple[dict[str, dict], list[str]]:
+    """The LSOAs of the area studied, and the local authorities left out because no imported row falls in them.
+
+    Local authorities named with ``las`` are taken as given. An area taken from police forces
+    (named, or those the imported files were reported by) keeps only the local authorities at
+    least one imported row falls in: a police.uk month has crimes in every borough of its force,
+    so a borough with none is one the files do not cover (a partial extract, or the simulator's
+    four boroughs), not a borough without crime; counted as zero, it would flag every covered place.
+    """
+    stored = store.area_months_stored()
+    lsoas = area_lsoas(forces or (None if las else sorted({m["reported_by"] for m in stored})), las)
+    if las:
+        return lsoas, []
+    covered = {lsoas[r["lsoa_code"]]["la_name"] for r in store.area_counts(("lsoa_code",))
+               if r["lsoa_code"] in lsoas}
+    if not covered:
+        return lsoas, []
+    left_out = sorted({r["la_name"] for r in lsoas.values()} - covered)
+    return {c: r for c, r in lsoas.items() if r["la_name"] in covered}, left_out
 
 
 def read_extra_variables(path: Path) -> list[Variable]:
@@ -146,7 +169,7 @@ def community_safety_index(store: Store, forces: list[str] | None = None, las: l
     if not stored:
         raise InputError("no police.uk months imported for that period: run tagwatch areas import first")
     data_forces = sorted({m["reported_by"] for m in stored})
-    lsoas = area_lsoas(forces or (None if las else data_forces), las)
+    lsoas, left_out = studied_lsoas(store, forces, las)
     counts: dict[str, dict[str, float]] = {c: {} for c in categories}
     used = unplaced = outside = 0
     for r in store.area_counts(("lsoa_code", "crime_type"), months):
@@ -163,7 +186,7 @@ def community_safety_index(store: Store, forces: list[str] | None = None, las: l
     result = safety_index({c: r["population"] for c, r in lsoas.items()}, variables,
                           {c: r["la_name"] for c, r in lsoas.items()}, threshold)
     return AreaIndex(result, {c: r["name"] for c, r in lsoas.items()}, forces or data_forces,
-                     sorted({m["month"] for m in stored}), used, unplaced, outside)
+                     sorted({m["month"] for m in stored}), used, unplaced, outside, left_out)
 
 
 # -- neighbourhood crime by borough: series, change, forecast, the pilot's effect ------------------
@@ -189,7 +212,7 @@ def borough_series(store: Store, forces: list[str] | None = None, las: list[str]
     stored = store.area_months_stored()
     if not stored:
         raise InputError("no police.uk months imported: run tagwatch areas import first")
-    lsoas = area_lsoas(forces or (None if las else sorted({m["reported_by"] for m in stored})), las)
+    lsoas, _left_out = studied_lsoas(store, forces, las)
     months = sorted({m["month"] for m in stored})
     boroughs = sorted({r["la_name"] for r in lsoas.values()})
     b_of = {c: boroughs.index(r["la_name"]) for c, r in lsoas.items()}
@@ -251,13 +274,14 @@ def area_boundaries(store: Store, level: str = "lsoa") -> dict:
     stored = store.area_months_stored()
     if not stored:
         return {"type": "FeatureCollection", "features": []}
-    return _boundaries(tuple(sorted({m["reported_by"] for m in stored})), level)
+    lsoas, _left_out = studied_lsoas(store)
+    return _boundaries(tuple(sorted({r["la_name"] for r in lsoas.values()})), level)
 
 
 @lru_cache(maxsize=8)
-def _boundaries(forces: tuple[str, ...], level: str) -> dict:
+def _boundaries(las: tuple[str, ...], level: str) -> dict:
     from .areas.boundaries import borough_geometries, lsoa_geometries
-    lsoas = area_lsoas(list(forces))
+    lsoas = area_lsoas(las=list(las))
     geoms = lsoa_geometries(lsoas)
     if level == "lsoa":
         features = [{"type": "Feature", "geometry": g,

@@ -67,8 +67,11 @@ def render_areas_html(rep: AreasReport) -> str:
            f"<style>{CSS}</style></head><body><h1>{escape(rep.title)}</h1>",
            f"<p>{escape(', '.join(ai.forces))}; months {escape(', '.join(ai.months))}. {len(res.lsoas):,} LSOAs "
            f"in {len(res.groups)} boroughs, {ai.rows_used:,} crimes used; {ai.rows_unplaced:,} without a location "
-           f"and {ai.rows_outside:,} in LSOAs outside the area left out. Populations: 2011 census. Method and "
-           "limits: docs/analytics.md. Aggregates only: no individual's location is shown.</p>"]
+           f"and {ai.rows_outside:,} in LSOAs outside the area left out."
+           + (f" {len(ai.las_left_out)} boroughs with no imported row left out (the files do not cover them): "
+              f"{escape(', '.join(ai.las_left_out))}." if ai.las_left_out else "")
+           + " Populations: 2011 census. Method and limits: docs/analytics.md. Aggregates only: no individual's "
+           "location is shown.</p>"]
     # -- the index -------------------------------------------------------------------------------------
     out.append("<h2>Community safety index</h2><p class=\"note\">Each variable is a rate per resident indexed to "
                "the whole area (100 = average); the index is their mean; over 200 is flagged. Variables: "
