@@ -212,12 +212,12 @@ class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecord
             with self.engine.begin() as c:
                 raw = c.connection.driver_connection
                 before = raw.total_changes
-                raw.executemany(sql, zip(*values))
+                raw.executemany(sql, zip(*values, strict=True))
                 return raw.total_changes - before
         if self.engine.dialect.name == "postgresql":
             return self._copy_fixes(cols)
-        rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in zip(FIX_COLUMNS, row)}
-                for row in zip(*values)]
+        rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in zip(FIX_COLUMNS, row, strict=True)}
+                for row in zip(*values, strict=True)]
         # rowcount is not summed over batched inserts by every driver; RETURNING is exact.
         stmt = self._upsert_ignore(s.fixes).returning(s.fixes.c.ts_ms)
         with self.engine.begin() as c:
