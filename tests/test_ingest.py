@@ -84,6 +84,12 @@ def test_store_keeps_the_first_of_two_rows_for_one_instant_and_missing_numbers_a
         rows = c.execute(select(schema.fixes.c.ts_ms, schema.fixes.c.lat, schema.fixes.c.accuracy_m,
                                 schema.fixes.c.battery_pct).order_by(schema.fixes.c.ts_ms)).all()
     assert [tuple(r) for r in rows] == [(t, 51.5, None, 80.0), (t + 60_000, 51.7, 7.0, None)]
+    odd = {k: v[:1].copy() for k, v in cols.items()}
+    odd["device_id"] = np.array(['TAG "2", spare'], dtype=object)  # quotes and a comma survive the bulk path
+    assert tagged.insert_fix_columns(odd) == 1
+    with tagged.engine.connect() as c:
+        assert c.execute(select(schema.fixes.c.device_id).where(schema.fixes.c.device_id != "TAG1")).scalar_one() \
+            == 'TAG "2", spare'
 
 
 def test_jsonl_and_status_reports_without_position(tagged, tmp_path):
