@@ -137,6 +137,9 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
         from .cli_web import serve_store
         console.print("serving the dashboard until Ctrl-C (tagwatch demo --no-serve to skip)")
         serve_store(store, host, port)
+    else:
+        console.print(f"not serving (--no-serve); to serve these logins later: "
+                      f"tagwatch serve --db sqlite:///{out / 'tagwatch.db'} --port {port}")
 
 
 DEMO_FORCE = "MPS"
