@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import InputError, parse_ts
-from .fixes import FUTURE_TOLERANCE_MS, FileError, blank, jsonl_records
+from .fixes import FUTURE_TOLERANCE_MS, FileError, blank, counting, csv_records, jsonl_records
 
 __all__ = ["REQUIRED", "OPTIONAL", "MAX_TAC_G_DL", "is_readings_header", "read_reading_records", "validate_reading"]
 
@@ -42,32 +42,9 @@ def read_reading_records(path: Path, on_read: Callable[[int], None] | None = Non
         raise FileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
     with open(path, encoding="utf-8", newline="") as f:
         if suffix == ".csv":
-            yield from _csv(path, f, on_read)
+            yield from csv_records(path, counting(f, on_read), REQUIRED, OPTIONAL)
         else:
             yield from jsonl_records(f, on_read)
-
-
-def _csv(path: Path, f, on_read) -> Iterator[Record]:
-    reader = csv.reader(f)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
-                        f"expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")
-    width = len(header)
-    for row in reader:
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        raw = ",".join(row)
-        if on_read:
-            on_read(len(raw) + 1)
-        if len(row) != width:
-            yield reader.line_num, raw, None, f"unparsable: {len(row)} fields where the header has {width}"
-        else:
-            yield reader.line_num, raw, dict(zip(header, row, strict=True)), None
 
 
 def _number(v: Any, name: str, lo: float, hi: float, unit: str) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 from ..codec import InputError, parse_ts
 
 __all__ = ["REQUIRED", "OPTIONAL", "FileError", "Reject", "read_records", "validate_record", "FUTURE_TOLERANCE_MS",
-           "jsonl_records", "blank"]
+           "jsonl_records", "csv_records", "counting", "blank"]
 
 REQUIRED = ("device_id", "ts", "lat", "lon")
 OPTIONAL = ("accuracy_m", "battery_pct", "strap", "received_at")
@@ -38,7 +38,7 @@ class Reject:
     reason: str  # "code: message"
 
 
-class _Counting(io.TextIOBase):
+class counting(io.TextIOBase):
     """Counts characters read so a progress bar can follow a large file."""
 
     def __init__(self, f, on_read: Callable[[int], None] | None):
@@ -64,23 +64,29 @@ def read_records(path: Path, on_read: Callable[[int], None] | None = None) -> It
     """Yield ``(line_no, raw, record, error)`` for each data line of a fix file."""
     fmt = _format_of(path)
     with open(path, encoding="utf-8", newline="") as f:
-        lines = _Counting(f, on_read)
+        lines = counting(f, on_read)
         if fmt == "csv":
-            yield from _csv_records(path, lines)
+            yield from csv_records(path, lines, REQUIRED, OPTIONAL)
         else:
             yield from jsonl_records(lines)
 
 
-def _csv_records(path: Path, lines) -> Iterator[tuple[int, str, dict | None, str | None]]:
+def csv_records(path: Path, lines, required: tuple[str, ...],
+                optional: tuple[str, ...]) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """(line number, raw text, record or None, reason or None) per non-blank CSV data line.
+
+    A header lacking a required column refuses the whole file (:class:`FileError`); a row
+    with the wrong number of fields is rejected on its own. Shared by fix and alcohol files.
+    """
     reader = csv.reader(iter(lines))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         return
-    missing = [c for c in REQUIRED if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
-                        f"expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")
+                        f"expected {', '.join(required)} and optionally {', '.join(optional)}")
     width = len(header)
     for row in reader:
         line_no = reader.line_num
@@ -90,7 +96,7 @@ def _csv_records(path: Path, lines) -> Iterator[tuple[int, str, dict | None, str
         if len(row) != width:
             yield line_no, raw, None, f"unparsable: {len(row)} fields where the header has {width}"
             continue
-        yield line_no, raw, dict(zip(header, row)), None
+        yield line_no, raw, dict(zip(header, row, strict=True)), None
 
 
 def jsonl_records(lines, on_read=None) -> Iterator[tuple[int, str, dict | None, str | None]]:
