@@ -161,9 +161,9 @@ class _Grid:
     start: np.ndarray  # (row * nx + column) * n_slices + slice -> first item; one more at the end
     occupied: np.ndarray  # one bit per list: is it non-empty? (small enough to stay in cache)
     items: np.ndarray  # crime indices
-    item_w0: np.ndarray  # each item's buffered window and lowest (column, row, slice), laid out in
+    item_w0: np.ndarray  # each item's buffered window and lowest (column, row), laid out in
     item_w1: np.ndarray  # item order, so a list is scanned without touching the crime arrays
-    item_low: np.ndarray  # (column, row, slice) as int32 columns
+    item_low: np.ndarray  # (column, row) as int32 columns
 
     MAX_INDEX = 8_000_000
     SLICE_MS = 3_600_000
@@ -198,7 +198,7 @@ class _Grid:
         n_lists = n_slices * nx * ny
         start = np.zeros(n_lists + 1, dtype=np.int64 if key.size >= 2**31 else np.int32)
         np.cumsum(np.bincount(key, minlength=n_lists), out=start[1:])
-        low = np.stack([gx0, gy0, sl0], axis=1).astype(np.int32)[crime]
+        low = np.stack([gx0, gy0], axis=1).astype(np.int32)[crime]
         occupied = np.packbits(np.diff(start) > 0, bitorder="little")
         return cls(x0, y0, inv, nx, ny, t0, slice_ms, n_slices, start, occupied, crime, w0[crime], w1[crime], low)
 
