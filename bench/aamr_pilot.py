@@ -15,7 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tagwatch import service, service_alcohol as svc
+from tagwatch.services import enrolment, alcohol as svc
 from tagwatch.codec import enrolment_from_dict, parse_ts
 from tagwatch.model import iso
 from tagwatch.sim import score, simulate
@@ -40,7 +40,7 @@ def main() -> None:
         t1 = time.perf_counter()
         store = open_store(f"sqlite:///{Path(tmp) / 'aamr.db'}")
         now = int(time.time() * 1000)
-        service.enrol(store, enrolment_from_dict(json.loads((pilot / "enrolment.json").read_text())), now)
+        enrolment.enrol(store, enrolment_from_dict(json.loads((pilot / "enrolment.json").read_text())), now)
         ing = svc.ingest_alcohol_files(store, [pilot / "alcohol.csv"], now)
         as_of = parse_ts(json.loads((pilot / "pilot.json").read_text())["as_of"])
         ev = svc.evaluate_alcohol(store, as_of, now)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from tagwatch import service
+from tagwatch.services import evaluation
 from tagwatch.codec import parse_ts
 from tagwatch.model import iso
 from tagwatch.rules import DEFAULT_SETTINGS, NAIVE_SETTINGS
@@ -33,7 +33,7 @@ def main(pilot: Path) -> None:
     as_of = parse_ts(truth["as_of"])
     print(f"{'rule variant':62}{'alerts/subject-day':>20}{'precision':>11}{'recall':>8}  zone alerts (P)")
     for name, settings in VARIANTS.items():
-        eps = service.episodes_with(store, as_of, settings)
+        eps = evaluation.episodes_with(store, as_of, settings)
         s = score([{"subject_id": e.subject_id, "kind": str(e.kind), "start": iso(e.start_ms), "end": iso(e.end_ms)}
                    for e in eps], truth)
         zone = ", ".join(f"{k} {s.per_kind[k]['n_alerts']} ({s.per_kind[k]['precision']:.2f})" for k in ZONE_KINDS)

@@ -20,7 +20,7 @@ from importlib.metadata import files
 from pathlib import Path
 
 from tagwatch.areas import read_police_uk
-from tagwatch.service_areas import community_safety_index, import_area_files
+from tagwatch.services.areas import community_safety_index, import_area_files
 from tagwatch.store import open_store
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from tagwatch.geo import to_wgs84
 from tagwatch.ingest.crimes import read_crime_file
 from tagwatch.model import iso
-from tagwatch.service_correlate import correlate, run_matches
+from tagwatch.services.correlation import correlate, run_matches
 from tagwatch.store import open_store
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -17,8 +17,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tagwatch import service
-from tagwatch.cli_pilot import load_dir  # noqa: F401  (same code path as `tagwatch load`)
+from tagwatch.services import enrolment, ingest
+from tagwatch.cli.pilot import load_dir  # noqa: F401  (same code path as `tagwatch load`)
 from tagwatch.codec import enrolment_from_dict
 from tagwatch.sim import simulate
 from tagwatch.store import open_store
@@ -27,9 +27,9 @@ from tagwatch.store import open_store
 def ours(pilot: Path, db: Path) -> tuple[float, int]:
     import json
     store = open_store(f"sqlite:///{db}")
-    service.enrol(store, enrolment_from_dict(json.loads((pilot / "enrolment.json").read_text())), 0)
+    enrolment.enrol(store, enrolment_from_dict(json.loads((pilot / "enrolment.json").read_text())), 0)
     t = time.perf_counter()
-    rep = service.ingest_files(store, [pilot / "fixes.csv"], now_ms=int(time.time() * 1000))
+    rep = ingest.ingest_files(store, [pilot / "fixes.csv"], now_ms=int(time.time() * 1000))
     return time.perf_counter() - t, rep.accepted
 
 

@@ -229,7 +229,7 @@ def lsoa_boundaries_file() -> Path:
 @pytest.fixture(scope="session")
 def west_yorkshire_db(west_yorkshire_files, tmp_path_factory) -> str:
     """A SQLite store URL holding the three real West Yorkshire months (import once per session)."""
-    from tagwatch.service_areas import import_area_files
+    from tagwatch.services.areas import import_area_files
     url = f"sqlite:///{tmp_path_factory.mktemp('wy') / 'wy.db'}"
     import_area_files(open_store(url), west_yorkshire_files, now_ms=1)
     return url
@@ -250,7 +250,7 @@ def _cheap_password_hashing():
     from argon2 import PasswordHasher
     from argon2.profiles import CHEAPEST
 
-    from tagwatch import service_users
+    from tagwatch.services import users as service_users
     saved = service_users._hasher, service_users._DUMMY_HASH
     service_users._hasher = PasswordHasher.from_parameters(CHEAPEST)
     service_users._DUMMY_HASH = service_users._hasher.hash("not a password of anyone")
@@ -261,10 +261,10 @@ def _cheap_password_hashing():
 def build_web_world(store, now_ms: int = WEB_NOW) -> SimpleNamespace:
     """Two subjects (S1 on the probation officer's caseload, S2 not), fixes, an exclusion breach,
     two significant matches of which one is shared with force MPS, and a user per role."""
-    from tagwatch import service, service_changes, service_users
+    from tagwatch.services import ingest, changes as service_changes, users as service_users
     from tagwatch.ingest.crimes import read_crime_file
     from tagwatch.model import Device, RiskLevel, Subject, iso
-    from tagwatch.service_correlate import correlate
+    from tagwatch.services.correlation import correlate
 
     t0 = WEB_T0
     for sid, dev, dy in (("S1", "TAG1", 0.0), ("S2", "TAG2", -3000.0)):
@@ -281,7 +281,7 @@ def build_web_world(store, now_ms: int = WEB_NOW) -> SimpleNamespace:
             lon, lat = offset(min(m, 60) * 20.0 if m < 120 else 0.0, dy)
             records.append({"device_id": dev, "ts": iso(t0 + m * MIN), "lat": round(lat, 6), "lon": round(lon, 6),
                             "accuracy_m": 10, "received_at": iso(t0 + m * MIN)})
-    service.ingest_live(store, records, "fixture", now_ms)
+    ingest.ingest_live(store, records, "fixture", now_ms)
     tmp = Path(tempfile.mkdtemp(prefix="tagwatch-crimes-"))
     lines = ["crime_id,crime_type,lat,lon,from,to"]
     for ref, dy in (("C1", 0.0), ("C2", -3000.0)):

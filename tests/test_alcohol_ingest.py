@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tagwatch import service, service_alcohol as svc
+from tagwatch.services import evaluation, ingest as ingest_uc, alcohol as svc
+from tagwatch import codec as tw_codec
 from tagwatch.ingest.fixes import FileError
 from tagwatch.model import Device
 from tagwatch.store import open_store
@@ -108,7 +109,7 @@ def test_late_readings_give_the_same_alerts_as_readings_in_time(store, alc):
     svc.ingest_alcohol_rows(store, first, NOW)
     gap = store.alerts(kind="alcohol_no_readings")
     assert [(a["start_ms"], a["end_ms"]) for a in gap] == [
-        (service.parse_ts("2026-03-12T23:46:40Z"), service.parse_ts("2026-03-14T00:16:40Z"))]
+        (tw_codec.parse_ts("2026-03-12T23:46:40Z"), tw_codec.parse_ts("2026-03-14T00:16:40Z"))]
     svc.ingest_alcohol_rows(store, list(reversed(held)), NOW + 3_600_000)
     assert store.alerts(kind="alcohol_no_readings") == []  # retracted, kept in history
     assert [a["retract_reason"] for a in store.alerts(include_retracted=True) if a["retracted_ms"]] == [
@@ -121,13 +122,13 @@ def test_late_readings_give_the_same_alerts_as_readings_in_time(store, alc):
 def _event_span(rows):
     above = [r["ts"] for r in rows if r["tac"] > 0.005]
     after = [r["ts"] for r in rows if r["ts"] > above[-1]]
-    return service.parse_ts(above[0]), service.parse_ts(after[0])
+    return tw_codec.parse_ts(above[0]), tw_codec.parse_ts(after[0])
 
 
 def test_gps_evaluation_leaves_alcohol_alerts_and_raises_no_gps_alerts(store, alc):
     alc.enrol(store, start_ms=START)
     svc.ingest_alcohol_rows(store, alc.readings(START, NOW - 3_600_000, alc.drink(START + 86_400_000)), NOW)
-    ev = service.evaluate(store, NOW, NOW)  # every subject, whole history: the GPS rules
+    ev = evaluation.evaluate(store, NOW, NOW)  # every subject, whole history: the GPS rules
     assert ev.subjects == 1 and ev.retracted == 0 and ev.new == 0  # no fixes is no GPS no_comms for an alcohol-only order
     assert [a["kind"] for a in store.alerts()] == ["alcohol_drinking"]
 
@@ -147,4 +148,4 @@ def test_fix_ingest_points_a_readings_file_to_the_alcohol_command(tmp_path):
     p.write_text(HEADER + GOOD)
     store = open_store(f"sqlite:///{tmp_path / 'f.db'}")
     with pytest.raises(FileError, match="use tagwatch alcohol ingest"):
-        service.ingest_files(store, [p], NOW)
+        ingest_uc.ingest_files(store, [p], NOW)

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tagwatch import service_alcohol as svc
+from tagwatch.services import alcohol as svc
 from tagwatch.codec import parse_ts
 from tagwatch.alcohol import london_days
 

@@ -8,7 +8,7 @@ import pytest
 
 from tagwatch.areas.trends import month_range
 from tagwatch.data import lsoa_lookup
-from tagwatch.service_areas import import_area_files
+from tagwatch.services.areas import import_area_files
 
 MONTHS = month_range("2025-01", "2026-02")  # 14 months: enough for a forecast
 PILOT = {"pilot": "Lewisham", "pilot_start": "2025-10"}
@@ -142,7 +142,7 @@ def test_orders_with_no_data_yet_give_no_programme_figures_rather_than_an_error(
     """A new programme: orders enrolled, no fix or reading received yet."""
     from conftest import PASSWORD, ROLE_USERS, web_client
 
-    from tagwatch import service_changes, service_users
+    from tagwatch.services import changes as service_changes, users as service_users
     from tagwatch.model import Subject
     from tagwatch.store import open_store
     store = open_store(f"sqlite:///{tmp_path / 'new.db'}")

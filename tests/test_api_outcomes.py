@@ -33,7 +33,7 @@ def test_the_sharing_force_records_a_charge_then_a_conviction(web):
     assert [(e["actor"], e["role"], e["subject_ids"]) for e in audit] == [("pol", "police", "S1")] * 2
     assert '"outcome":"convicted"' in audit[0]["detail"]  # newest first
     # The programme report counts the current outcome, in the month of its date.
-    from tagwatch.service_programme import programme_report
+    from tagwatch.services.programme import programme_report
     series = programme_report(web.store, "2026-03", "2026-03").series()
     assert series["outcome_convicted"].values == [1] and series["outcome_charged"].values == [0]
 

@@ -182,7 +182,7 @@ def test_location_reads_need_a_purpose(web):
 
 
 def test_tokens_expire_and_disabled_users_are_locked_out(web):
-    from tagwatch.service_users import TOKEN_TTL_MS
+    from tagwatch.services.users import TOKEN_TTL_MS
     headers = web.client.login("mon")
     later = web.client_at(web.now + TOKEN_TTL_MS + 1)  # the same store, a later clock
     assert later.get("/api/me", headers=headers).status_code == 401

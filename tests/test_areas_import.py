@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from tagwatch.areas import read_police_uk
 from tagwatch.cli import app
 from tagwatch.codec import InputError
-from tagwatch.service_areas import import_area_files
+from tagwatch.services.areas import import_area_files
 from tagwatch.store import open_store
 
 # Rows, locations without coordinates, and LSOAs of each real file (counted independently with csv).

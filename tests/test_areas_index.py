@@ -51,7 +51,7 @@ def test_variables_with_nothing_and_places_with_no_residents_are_set_aside():
 
 
 def test_the_real_west_yorkshire_index(west_yorkshire_db, tmp_path):
-    from tagwatch.service_areas import community_safety_index, read_extra_variables
+    from tagwatch.services.areas import community_safety_index, read_extra_variables
     from tagwatch.store import open_store
     store = open_store(west_yorkshire_db)
     ai = community_safety_index(store)
@@ -87,7 +87,7 @@ def test_boroughs_the_files_do_not_cover_are_left_out_not_counted_as_zero(tmp_pa
     not all 32 with 30 at zero, which would flag every covered LSOA; named boroughs are kept as asked."""
     from conftest import write_police_uk_months
 
-    from tagwatch.service_areas import area_boundaries, borough_series, community_safety_index, import_area_files
+    from tagwatch.services.areas import area_boundaries, borough_series, community_safety_index, import_area_files
     from tagwatch.store import open_store
     store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
     import_area_files(store, write_police_uk_months(tmp_path, ["2025-01", "2025-02"], boroughs=("Lewisham", "Croydon"),

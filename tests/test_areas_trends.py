@@ -103,7 +103,7 @@ def test_west_yorkshire_series_change_and_effect_through_the_cli(west_yorkshire_
     from typer.testing import CliRunner
 
     from tagwatch.cli import app
-    from tagwatch.service_areas import borough_series
+    from tagwatch.services.areas import borough_series
     from tagwatch.store import open_store
     ser = borough_series(open_store(west_yorkshire_db))
     assert ser.months == ["2016-07", "2017-07", "2018-07"] and len(ser.boroughs) == 5

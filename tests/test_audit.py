@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from tagwatch import service_audit
+from tagwatch.services import audit as service_audit
 from tagwatch.cli import app
 
 P = {"X-Purpose": "investigating alert 7"}

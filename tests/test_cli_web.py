@@ -52,9 +52,9 @@ def test_caseload_only_for_probation(db, monkeypatch):
 
 
 def test_demo_logins_one_per_role(tmp_path):
-    from tagwatch.cli_pilot import demo_users
+    from tagwatch.cli.pilot import demo_users
     from tagwatch.model import Subject
-    from tagwatch.service_users import authenticate
+    from tagwatch.services.users import authenticate
     store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
     store.add_subject(Subject("S001"), 0)
     logins = demo_users(store, ["S001"])

@@ -67,8 +67,8 @@ def _add_evaluation_data(store, tmp: Path) -> None:
     )
 
     from tagwatch.areas.trends import month_range
-    from tagwatch.service_alcohol import ingest_alcohol_rows
-    from tagwatch.service_areas import import_area_files
+    from tagwatch.services.alcohol import ingest_alcohol_rows
+    from tagwatch.services.areas import import_area_files
     import_area_files(store, write_police_uk_months(tmp, month_range("2025-01", "2026-02"), pilot=("Lewisham",),
                                                     pilot_from="2025-10"), WEB_NOW)
     start = local(2026, 1, 15)

@@ -234,7 +234,7 @@ def test_crime_versions_by_number(store, tmp_path):
 
 def test_an_evidence_export_is_audited(pack):
     """Who exported which subjects' positions, over which time range, and why: one chained entry."""
-    from tagwatch import service_audit
+    from tagwatch.services import audit as service_audit
     from tagwatch.store import open_store
     store = open_store(pack["db"])
     before = store.count("audit_log")

@@ -13,7 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tagwatch import service
+from tagwatch.services import evaluation, ingest
+from tagwatch import codec as tw_codec
 from tagwatch.codec import conditions_checked
 from tagwatch.model import Device, Order, OrderType, OrderVersion, Subject, iso
 from tagwatch.store import open_store
@@ -85,11 +86,11 @@ excursion = st.tuples(st.integers(0, N - 1), st.integers(1, 90), st.sampled_from
        n_batches=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
 def test_any_arrival_order_gives_the_same_alerts(b, excursions, spikes, outage, dropout, tamper_at, n_batches, seed):
     rows = scenario(excursions, spikes, outage, dropout, tamper_at, b.offset)
-    as_of = max(service.parse_ts(r["received_at"]) for r in rows)
+    as_of = max(tw_codec.parse_ts(r["received_at"]) for r in rows)
     with tempfile.TemporaryDirectory() as tmp:
         ref = enrolled(Path(tmp) / "ref.db", b)
-        service.ingest_records(ref, records(rows), "all", now_ms=as_of)
-        service.evaluate(ref, as_of, now_ms=as_of)
+        ingest.ingest_records(ref, records(rows), "all", now_ms=as_of)
+        evaluation.evaluate(ref, as_of, now_ms=as_of)
         expected = alert_set(ref)
 
         live = enrolled(Path(tmp) / "live.db", b)
@@ -98,9 +99,9 @@ def test_any_arrival_order_gives_the_same_alerts(b, excursions, spikes, outage, 
         cuts = sorted(random.Random(seed + 1).sample(range(1, len(shuffled)), n_batches - 1))
         seen = 0
         for batch in (shuffled[a:z] for a, z in zip([0, *cuts], [*cuts, len(shuffled)])):
-            seen = max(seen, *(service.parse_ts(r[2]["received_at"]) for r in batch))
-            rep = service.ingest_records(live, batch, "batch", now_ms=as_of)
-            service.evaluate(live, seen, now_ms=seen, since=service.subjects_touched(live, rep.touched))
+            seen = max(seen, *(tw_codec.parse_ts(r[2]["received_at"]) for r in batch))
+            rep = ingest.ingest_records(live, batch, "batch", now_ms=as_of)
+            evaluation.evaluate(live, seen, now_ms=seen, since=evaluation.subjects_touched(live, rep.touched))
         assert alert_set(live) == expected
     assert expected or not (excursions or tamper_at is not None)  # the scenario exercises something
 
@@ -113,7 +114,7 @@ def test_late_fix_from_before_a_variation_is_judged_by_the_old_version(b, tmp_pa
     before = [r for r in rows if r["ts"] < iso(T0 + 11 * 60 * MIN)]
     as_of = T0 + N * MIN
     for part in (after, before):  # the later fixes first
-        rep = service.ingest_records(store, records(part), "late", now_ms=as_of)
-        service.evaluate(store, as_of, now_ms=as_of, since=service.subjects_touched(store, rep.touched))
+        rep = ingest.ingest_records(store, records(part), "late", now_ms=as_of)
+        evaluation.evaluate(store, as_of, now_ms=as_of, since=evaluation.subjects_touched(store, rep.touched))
     curfew = [(a["order_version"], iso(a["start_ms"])) for a in store.alerts() if a["kind"] == "curfew_breach"]
     assert curfew == [(1, "2026-03-20T20:00:00Z"), (2, "2026-03-20T21:30:00Z")]

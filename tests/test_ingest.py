@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tagwatch import service
+from tagwatch.services import ingest as ingest_uc
 from tagwatch.ingest.fixes import FileError
 from tagwatch.model import Device, Subject
 
@@ -24,7 +24,7 @@ def tagged(store):
 def ingest(store, tmp_path, text, name="fixes.csv"):
     p = tmp_path / name
     p.write_text(text)
-    return service.ingest_files(store, [p], NOW)
+    return ingest_uc.ingest_files(store, [p], NOW)
 
 
 @pytest.mark.parametrize("line, code", [

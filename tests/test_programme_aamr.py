@@ -8,10 +8,10 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from tagwatch import service_alcohol
+from tagwatch.services import alcohol as service_alcohol
 from tagwatch.cli import app
 from tagwatch.codec import parse_ts
-from tagwatch.service_programme import programme_report
+from tagwatch.services.programme import programme_report
 from tagwatch.store import open_store
 
 HOUR = 3_600_000

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from tagwatch.cli import app
 from tagwatch.model import AlertKind, Episode, Order, OrderType, OrderVersion, Subject
 from tagwatch.reports.programme import SECTIONS, ProgrammeData, build_report, monitored_days, register_section
-from tagwatch.service_outcomes import record_match_outcome
-from tagwatch.service_programme import load_programme_data, programme_report
+from tagwatch.services.outcomes import record_match_outcome
+from tagwatch.services.programme import load_programme_data, programme_report
 from tagwatch.store import StoreError
 from tagwatch.store import schema as s
 
@@ -200,7 +200,7 @@ def test_cli_outcome_and_report_formats(tmp_path):
 
 def test_the_evaluator_view_holds_aggregates_and_no_individual(west_yorkshire_db):
     from tagwatch.reports.evaluator import evaluator_view
-    from tagwatch.service_areas import borough_series, community_safety_index, pilot_effect
+    from tagwatch.services.areas import borough_series, community_safety_index, pilot_effect
     from tagwatch.store import open_store
     data = hand_made()
     store = open_store(west_yorkshire_db)

@@ -283,7 +283,7 @@ def test_police_uk_monthly_files_hold_the_same_crimes_and_import_cleanly(pilot, 
 
     from tagwatch.areas.categories import FROM_CRIME_MAPPING
     from tagwatch.areas.policeuk import read_police_uk
-    from tagwatch.service_areas import community_safety_index, import_area_files
+    from tagwatch.services.areas import community_safety_index, import_area_files
     from tagwatch.store import open_store
     out, _ = pilot
     files = sorted((out / "police-uk").glob("*/*-metropolitan-street.csv"))

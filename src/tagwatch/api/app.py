@@ -23,7 +23,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from ..cli_common import now_ms
+from ..clock import now_ms
 from ..codec import InputError
 from ..data import london_boroughs, london_lsoas
 from ..store import Store, StoreError

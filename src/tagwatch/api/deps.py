@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from ..service_users import AuthError, User, user_for_token
+from ..services.users import AuthError, User, user_for_token
 from ..store import Store
 
 __all__ = ["StoreDep", "NowDep", "CurrentUser", "allow", "Purpose", "SubjectAccess", "visible_subjects",

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from .. import service_audit, service_changes, service_users, service_views
+from ..services import audit, changes, users, views
 from ..codec import parse_ts
 from ..model import Device, iso
-from ..service_users import User
+from ..services.users import User
 from .deps import NowDep, StoreDep, allow
 from .schemas import AssignmentCreate, CaseloadUpdate, DeviceCreate, UserCreate, UserPublic
 
@@ -31,7 +31,7 @@ def list_users(store: StoreDep, user: Admin):
 @router.post("/users", response_model=UserPublic, status_code=201)
 def create_user(body: UserCreate, store: StoreDep, now: NowDep, user: Admin):
     """Create a user with a role (audited)."""
-    service_users.add_user(store, body.username, body.password, body.role, now, body.force, body.caseload,
+    users.add_user(store, body.username, body.password, body.role, now, body.force, body.caseload,
                            user.username, user.role)
     return _user_public(store, store.user(body.username))
 
@@ -39,14 +39,14 @@ def create_user(body: UserCreate, store: StoreDep, now: NowDep, user: Admin):
 @router.post("/users/{username}/disable", response_model=UserPublic)
 def disable_user(username: str, store: StoreDep, now: NowDep, user: Admin):
     """Disable a user; their tokens stop working at once (audited)."""
-    service_users.disable_user(store, username, now, user.username, user.role)
+    users.disable_user(store, username, now, user.username, user.role)
     return _user_public(store, store.user(username))
 
 
 @router.put("/users/{username}/caseload", response_model=UserPublic)
 def set_caseload(username: str, body: CaseloadUpdate, store: StoreDep, now: NowDep, user: Admin):
     """Replace a probation officer's caseload (audited)."""
-    service_users.set_caseload(store, username, body.subject_ids, now, user.username, user.role)
+    users.set_caseload(store, username, body.subject_ids, now, user.username, user.role)
     return _user_public(store, store.user(username))
 
 
@@ -62,14 +62,14 @@ def list_devices(store: StoreDep, user: Annotated[User, Depends(allow("admin", "
 @router.post("/devices", status_code=201)
 def create_device(body: DeviceCreate, store: StoreDep, now: NowDep, user: Admin):
     """Register a tag (audited)."""
-    service_changes.add_device(store, Device(body.id, body.kind, body.model), user.username, user.role, now)
+    changes.add_device(store, Device(body.id, body.kind, body.model), user.username, user.role, now)
     return body
 
 
 @router.post("/devices/{device_id}/assign", status_code=201)
 def assign_device(device_id: str, body: AssignmentCreate, store: StoreDep, now: NowDep, user: Admin):
     """Fit a tag to a subject from a given time; a swap ends the previous assignment (audited)."""
-    service_changes.assign_device(store, device_id, body.subject_id, parse_ts(body.start, "start"),
+    changes.assign_device(store, device_id, body.subject_id, parse_ts(body.start, "start"),
                                   user.username, user.role, now)
     return {"device_id": device_id, "subject_id": body.subject_id, "from": body.start}
 
@@ -85,7 +85,7 @@ def list_audit(store: StoreDep, user: Admin, limit: Annotated[int, Query(le=10_0
 @router.get("/audit/verify")
 def verify_audit(store: StoreDep, user: Admin):
     """Check the hash chain of the whole audit log."""
-    rep = service_audit.verify(store)
+    rep = audit.verify(store)
     return {"ok": rep.ok, "entries": rep.entries, "head_id": rep.head_id, "head_hash": rep.head_hash,
             "problems": rep.problems}
 
@@ -93,4 +93,4 @@ def verify_audit(store: StoreDep, user: Admin):
 @router.get("/stats")
 def programme_stats(store: StoreDep, user: Annotated[User, Depends(allow("evaluator", "admin", "monitoring"))]):
     """Aggregate figures only: counts by risk level, alert kind and status; never a location."""
-    return service_views.stats(store)
+    return views.stats(store)

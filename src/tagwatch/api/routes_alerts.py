@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from .. import service_changes
+from ..services import changes
 from ..model import iso
-from ..service_users import User
+from ..services.users import User
 from .deps import MONITORING_PROBATION, NowDep, StoreDep, allow, check_subject, visible_subjects
 from .schemas import AlertNote
 
@@ -54,7 +54,7 @@ def get_alert(alert_id: int, store: StoreDep, user: AlertAccess):
 
 def _act(action: str):
     def act(alert_id: int, body: AlertNote, store: StoreDep, now: NowDep, user: AlertAccess):
-        row = service_changes.act_on_alert(store, alert_id, action, user.username, user.role, body.note, now)
+        row = changes.act_on_alert(store, alert_id, action, user.username, user.role, body.note, now)
         return {**_public(row), "events": store.alert_events(alert_id)}
     act.__doc__ = f"{action.capitalize()} an alert (recorded with who and when, and audited)."
     act.__name__ = f"alert_{action}"

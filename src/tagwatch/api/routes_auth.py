@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from ..service_users import AuthError, authenticate, issue_token
+from ..services.users import AuthError, authenticate, issue_token
 from .deps import CurrentUser, NowDep, StoreDep
 from .schemas import TokenPublic
 

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from .. import service_areas, service_programme
-from ..service_users import User
+from ..services import areas, programme
+from ..services.users import User
 from .deps import StoreDep, allow
 
 router = APIRouter(prefix="/api/evaluation", tags=["evaluation"])
@@ -31,11 +31,11 @@ def evaluation(store: StoreDep, user: Figures,
                baseline: Annotated[int | None, Query(description="Baseline year; default the first.")] = None):
     """Programme figures by month, the community safety index, neighbourhood crime and the pilot's effect."""
     boroughs = [b.strip() for p in pilot or [] for b in p.split(",") if b.strip()]
-    return service_programme.evaluator_data(store, start, end, borough or None, boroughs or None,
+    return programme.evaluator_data(store, start, end, borough or None, boroughs or None,
                                             pilot_start or None, baseline)
 
 
 @router.get("/boundaries")
 def evaluation_boundaries(store: StoreDep, user: Figures, level: Literal["lsoa", "borough"] = "lsoa"):
     """Boundaries (GeoJSON) of the LSOAs or boroughs the area figures cover, for the page's maps."""
-    return Response(json.dumps(service_areas.area_boundaries(store, level)), media_type="application/geo+json")
+    return Response(json.dumps(areas.area_boundaries(store, level)), media_type="application/geo+json")

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..ingest.osmand import record_from_json, record_from_params
 from ..model import iso
-from ..service import ingest_live
-from ..service_users import User
+from ..services.ingest import ingest_live
+from ..services.users import User
 from .deps import NowDep, StoreDep, allow
 from .schemas import FixBatch, IngestPublic
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from .. import service_changes, service_outcomes, service_views
-from ..service_users import User
+from ..services import changes, outcomes, views
+from ..services.users import User
 from .deps import NowDep, Purpose, StoreDep, allow
 from .schemas import MatchOutcomeCreate, MatchReviewCreate
 
@@ -33,39 +33,39 @@ def police_match_access(match_id: int, store: StoreDep, user: Annotated[User, De
 @router.get("/matches")
 def list_matches(store: StoreDep, user: Monitoring, significant: bool = True):
     """Matches for review (significant ones by default) with the decisions made so far."""
-    return service_views.match_list(store, significant)
+    return views.match_list(store, significant)
 
 
 @router.get("/matches/{match_id}")
 def get_match(match_id: int, store: StoreDep, now: NowDep, purpose: Purpose,
               user: Annotated[User, Depends(match_access)]):
     """A match with its evidence: the crime, the decisions and the track around it (audited)."""
-    return service_views.match_evidence(store, user, match_id, purpose, now)
+    return views.match_evidence(store, user, match_id, purpose, now)
 
 
 @router.post("/matches/{match_id}/review", status_code=201)
 def review_match(match_id: int, body: MatchReviewCreate, store: StoreDep, now: NowDep, user: Monitoring):
     """Qualify, reject, authorise, share with a force, or withdraw a match (audited)."""
-    return service_changes.review_match(store, match_id, body.action, user.username, user.role, now,
+    return changes.review_match(store, match_id, body.action, user.username, user.role, now,
                                         body.force, body.note)
 
 
 @router.get("/shared")
 def shared_with_me(store: StoreDep, user: Annotated[User, Depends(allow("police"))]):
     """Matches shared with the caller's force (no track: open one for its evidence)."""
-    return service_views.shared_matches(store, user.force)
+    return views.shared_matches(store, user.force)
 
 
 @router.post("/matches/{match_id}/outcomes", status_code=201)
 def record_outcome(match_id: int, body: MatchOutcomeCreate, store: StoreDep, now: NowDep,
                    user: Annotated[User, Depends(police_match_access)]):
     """Record what became of a match shared with the caller's force: charged, convicted, ... (audited)."""
-    service_outcomes.record_match_outcome(store, match_id, body.outcome, body.on, user.force, user.username, now,
+    outcomes.record_match_outcome(store, match_id, body.outcome, body.on, user.force, user.username, now,
                                           body.note, user.role)
-    return service_outcomes.match_outcomes(store, match_id)
+    return outcomes.match_outcomes(store, match_id)
 
 
 @router.get("/matches/{match_id}/outcomes")
 def list_outcomes(match_id: int, store: StoreDep, user: Annotated[User, Depends(match_access)]):
     """A match's outcomes in the order recorded; the last is its current one (no location)."""
-    return service_outcomes.match_outcomes(store, match_id)
+    return outcomes.match_outcomes(store, match_id)

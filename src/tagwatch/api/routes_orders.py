@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from .. import service_changes
+from ..services import changes
 from ..codec import parse_ts
 from ..model import iso
-from ..service_users import User
+from ..services.users import User
 from .deps import MONITORING_PROBATION, NowDep, StoreDep, allow, check_subject, visible_subjects
 from .schemas import ConditionBase, OrderCreate, OrderEnd, VariationCreate
 
@@ -19,7 +19,7 @@ Staff = Annotated[User, Depends(allow(*MONITORING_PROBATION))]
 
 def order_access(order_id: str, store: StoreDep, user: Staff) -> User:
     """Monitoring, or the probation officer whose caseload holds the order's subject."""
-    check_subject(store, user, service_changes.find_order(store, order_id).subject_id)
+    check_subject(store, user, changes.find_order(store, order_id).subject_id)
     return user
 
 
@@ -44,7 +44,7 @@ def list_orders(store: StoreDep, user: Staff, subject_id: Annotated[str | None, 
 def create_order(body: OrderCreate, store: StoreDep, now: NowDep, user: Staff):
     """Add an order with its conditions (version 1)."""
     check_subject(store, user, body.subject_id)
-    order = service_changes.create_order(
+    order = changes.create_order(
         store, body.id, body.subject_id, body.type, parse_ts(body.start, "start"),
         parse_ts(body.end, "end") if body.end else None, [c.as_dict() for c in body.conditions],
         user.username, user.role, now)
@@ -54,7 +54,7 @@ def create_order(body: OrderCreate, store: StoreDep, now: NowDep, user: Staff):
 @router.post("/{order_id}/variations", status_code=201)
 def vary_order(order_id: str, body: VariationCreate, store: StoreDep, now: NowDep, user: OrderAccess):
     """Vary an order from a given time: conditions added, replaced (same id) or dropped."""
-    v = service_changes.vary_order(store, order_id, parse_ts(body.effective_from, "effective_from"), body.reason,
+    v = changes.vary_order(store, order_id, parse_ts(body.effective_from, "effective_from"), body.reason,
                                    user.username, user.role, now, [c.as_dict() for c in body.set_conditions],
                                    body.drop)
     return {"order_id": order_id, "version": v.version, "conditions": [c.id for c in v.conditions]}
@@ -65,7 +65,7 @@ def put_condition(order_id: str, condition_id: str, body: ConditionBase, store: 
                   user: OrderAccess, effective_from: Annotated[str, Query()], reason: Annotated[str, Query(min_length=1)]):
     """Add or change one condition from a given time (a new version of the order)."""
     cond = {**body.as_dict(), "id": condition_id}
-    v = service_changes.vary_order(store, order_id, parse_ts(effective_from, "effective_from"), reason,
+    v = changes.vary_order(store, order_id, parse_ts(effective_from, "effective_from"), reason,
                                    user.username, user.role, now, [cond])
     return {"order_id": order_id, "version": v.version, "conditions": [c.id for c in v.conditions]}
 
@@ -74,7 +74,7 @@ def put_condition(order_id: str, condition_id: str, body: ConditionBase, store: 
 def end_condition(order_id: str, condition_id: str, store: StoreDep, now: NowDep, user: OrderAccess,
                   effective_from: Annotated[str, Query()], reason: Annotated[str, Query(min_length=1)]):
     """End one condition from a given time (a new version without it)."""
-    v = service_changes.vary_order(store, order_id, parse_ts(effective_from, "effective_from"), reason,
+    v = changes.vary_order(store, order_id, parse_ts(effective_from, "effective_from"), reason,
                                    user.username, user.role, now, drop=[condition_id])
     return {"order_id": order_id, "version": v.version, "conditions": [c.id for c in v.conditions]}
 
@@ -82,5 +82,5 @@ def end_condition(order_id: str, condition_id: str, store: StoreDep, now: NowDep
 @router.post("/{order_id}/end")
 def end_order(order_id: str, body: OrderEnd, store: StoreDep, now: NowDep, user: OrderAccess):
     """End an order (completed, revoked, recalled); monitoring under it stops then."""
-    service_changes.end_order(store, order_id, parse_ts(body.at, "at"), body.reason, user.username, user.role, now)
+    changes.end_order(store, order_id, parse_ts(body.at, "at"), body.reason, user.username, user.role, now)
     return {"order_id": order_id, "ended": body.at, "reason": body.reason}

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from .. import service_views
+from ..services import views
 from ..codec import parse_ts
 from ..model import RiskLevel, Subject, iso
-from ..service_changes import add_subject
-from ..service_users import User
+from ..services.changes import add_subject
+from ..services.users import User
 from .deps import MONITORING_PROBATION, NowDep, Purpose, StoreDep, SubjectAccess, allow, visible_subjects
 from .schemas import SubjectCreate, SubjectPublic
 
@@ -51,7 +51,7 @@ def get_subject(subject_id: str, store: StoreDep, user: SubjectAccess):
                                      borough=s.borough),
             "orders": orders, "devices": devices, "alerts": store.alerts(subject_id),
             "last_fix_ms": store.last_fix_ms(subject_id),
-            "timeline": service_views.timeline(store, subject_id)}
+            "timeline": views.timeline(store, subject_id)}
 
 
 @router.get("/subjects/{subject_id}/track")
@@ -63,11 +63,11 @@ def get_track(subject_id: str, store: StoreDep, now: NowDep, user: SubjectAccess
     from_ms = parse_ts(start, "from") if start else to_ms - DAY_MS
     if not 0 < to_ms - from_ms <= 31 * DAY_MS:
         raise ValueError("'from' must be before 'to', at most 31 days apart")
-    return service_views.track(store, user, subject_id, from_ms, to_ms, purpose, now)
+    return views.track(store, user, subject_id, from_ms, to_ms, purpose, now)
 
 
 @router.get("/live")
 def live_positions(store: StoreDep, now: NowDep, purpose: Purpose,
                    user: Annotated[User, Depends(allow(*MONITORING_PROBATION))]):
     """Current position of every subject the caller may see, with their zones; audited."""
-    return service_views.live(store, user, visible_subjects(store, user), purpose, now)
+    return views.live(store, user, visible_subjects(store, user), purpose, now)

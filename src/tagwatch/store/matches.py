@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from . import schema as s
+from .errors import StoreError
 
 __all__ = ["MatchRecords"]
 
@@ -26,7 +27,6 @@ class MatchRecords:
     def review_match(self, match_id: int, action: str, actor: str, now_ms: int, force: str | None = None,
                      note: str = "") -> dict[str, Any]:
         """Record a decision about a match. Sharing needs a force and a prior authorisation for it."""
-        from .repo import StoreError
         if action not in s.MATCH_ACTIONS:
             raise StoreError(f"unknown match action {action!r}: use one of {', '.join(s.MATCH_ACTIONS)}")
         if not actor:

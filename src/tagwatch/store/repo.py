@@ -22,6 +22,7 @@ from .alcohol import AlcoholRecords
 from .alerts import AlertRecords
 from .areas import AreaRecords
 from .crimes import CrimeRecords
+from .errors import StoreError
 from .matches import MatchRecords
 from .audit import AuditRecords
 from .outcomes import OutcomeRecords
@@ -31,10 +32,6 @@ from .users import UserRecords
 __all__ = ["Store", "StoreError", "open_store", "FIX_COLUMNS"]
 
 FIX_COLUMNS = ("device_id", "ts_ms", "lat", "lon", "x", "y", "accuracy_m", "battery_pct", "strap", "received_ms")
-
-
-class StoreError(ValueError):
-    """A request the store cannot honour; the message says what to change."""
 
 
 def open_store(url: str, durable: bool = False) -> Store:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from . import schema as s
+from .errors import StoreError
 
 __all__ = ["UserRecords"]
 
@@ -15,7 +16,6 @@ class UserRecords:
     engine: Any
 
     def add_user(self, username: str, password_hash: str, role: str, force: str | None, now_ms: int) -> None:
-        from .repo import StoreError
         with self.engine.begin() as c:
             if c.execute(select(s.users.c.username).where(s.users.c.username == username)).first():
                 raise StoreError(f"user {username!r} already exists")
@@ -36,7 +36,6 @@ class UserRecords:
             c.execute(update(s.users).where(s.users.c.username == username).values(password_hash=password_hash))
 
     def disable_user(self, username: str, now_ms: int) -> None:
-        from .repo import StoreError
         with self.engine.begin() as c:
             n = c.execute(update(s.users).where(s.users.c.username == username, s.users.c.disabled_ms.is_(None))
                           .values(disabled_ms=now_ms)).rowcount
@@ -45,7 +44,6 @@ class UserRecords:
 
     def set_caseload(self, username: str, subject_ids: list[str], now_ms: int) -> None:
         """Replace a probation officer's caseload."""
-        from .repo import StoreError
         with self.engine.begin() as c:
             known = set(c.execute(select(s.subjects.c.id).where(s.subjects.c.id.in_(subject_ids))).scalars())
             missing = sorted(set(subject_ids) - known)

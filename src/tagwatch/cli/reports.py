@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DEFAULT_DB, DbOpt, console, friendly
-from .codec import InputError
-from .store import open_store
+from .common import DEFAULT_DB, DbOpt, console, friendly
+from ..codec import InputError
+from ..store import open_store
 
 __all__ = ["report_app"]
 
@@ -48,12 +48,12 @@ def report_areas(fmt: Annotated[ReportFormat, typer.Option("--format", "-f", hel
                  baseline: Annotated[int | None, typer.Option(help="Baseline year; default the first.")] = None,
                  db: DbOpt = DEFAULT_DB):
     """Maps of the community safety index and crime rates by LSOA and borough, trends, forecast, pilot effect."""
-    from .service_areas import areas_report
+    from ..services.areas import areas_report
     if bool(pilot) != bool(start):
         raise InputError("--pilot and --start go together")
     rep = areas_report(open_store(db), force, la, pilot, start, baseline)
     if fmt is ReportFormat.html:
-        from .reports.areas_html import render_areas_html
+        from ..reports.areas_html import render_areas_html
         _write(render_areas_html(rep), out)
         return
     if fmt is ReportFormat.table:
@@ -79,19 +79,19 @@ def report_programme(start: Annotated[str | None, typer.Option("--from", help="F
                      out: Annotated[Path | None, typer.Option(help="File to write; default standard output.")] = None,
                      db: DbOpt = DEFAULT_DB):
     """The programme's figures by month: caseload, person-days, compliance, alerts, latencies, matches, recalls."""
-    from .cli_common import ts_opt
-    from .service_programme import programme_report
+    from .common import ts_opt
+    from ..services.programme import programme_report
     rep = programme_report(open_store(db), start, end, borough, ts_opt(as_of, "--as-of"))
     if fmt is ReportFormat.json:
         _write(json.dumps(rep.to_dict(), indent=1) + "\n", out)
         return
     if fmt is ReportFormat.html:
-        from .reports.programme_html import render_programme_html
+        from ..reports.programme_html import render_programme_html
         _write(render_programme_html(rep), out)
         return
     from rich.table import Table
 
-    from .reports.programme_html import format_value
+    from ..reports.programme_html import format_value
     table = Table(title="Programme report" + (f" - {borough}" if borough else ""))
     for col in ("series", *rep.months, "whole period"):
         table.add_column(col, justify="left" if col == "series" else "right")

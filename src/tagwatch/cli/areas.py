@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
-from .areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
-from .areas.trends import change_against_baseline
-from .codec import InputError
+from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from ..areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
+from ..areas.trends import change_against_baseline
+from ..codec import InputError
 from .output import Format, render
-from .service_areas import (borough_series, community_safety_index, import_area_files, pilot_effect,
+from ..services.areas import (borough_series, community_safety_index, import_area_files, pilot_effect,
                             read_extra_variables)
-from .store import open_store
+from ..store import open_store
 
 __all__ = ["areas_app"]
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DEFAULT_DB, DbOpt, console, friendly, now_ms
-from .service_evidence import export_evidence
-from .store import open_store
+from .common import DEFAULT_DB, DbOpt, console, friendly, now_ms
+from ..services.evidence import export_evidence
+from ..store import open_store
 
 __all__ = ["evidence_cmd"]
 

@@ -9,11 +9,11 @@ import json
 from collections import Counter
 from typing import Any
 
-from . import service_audit
-from .codec import condition_to_dict
-from .model import iso
-from .service_users import User
-from .store import Store
+from . import audit
+from ..codec import condition_to_dict
+from ..model import iso
+from .users import User
+from ..store import Store
 
 __all__ = ["live", "track", "match_evidence", "shared_matches", "timeline", "stats", "match_list", "current_zones",
            "EVIDENCE_PAD_MS"]
@@ -50,7 +50,7 @@ def live(store: Store, user: User, subjects: set[str] | None, purpose: str, now_
     ids = None if subjects is None else sorted(subjects)
     positions = store.latest_positions(ids)
     zones = current_zones(store, subjects, now_ms, {p["subject_id"]: p["ts_ms"] for p in positions})
-    service_audit.record(store, user.username, user.role, "read_positions", now_ms,
+    audit.record(store, user.username, user.role, "read_positions", now_ms,
                          [p["subject_id"] for p in positions] + [z["subject_id"] for z in zones], purpose=purpose,
                          detail={"positions": len(positions), "zones": len(zones)})
     for p in positions:
@@ -62,7 +62,7 @@ def track(store: Store, user: User, subject_id: str, from_ms: int, to_ms: int, p
           now_ms: int, action: str = "read_track") -> dict[str, Any]:
     """A subject's fixes in ``[from_ms, to_ms)`` and zones; audited with the range and purpose."""
     points = store.track_points(subject_id, from_ms, to_ms)
-    service_audit.record(store, user.username, user.role, action, now_ms, [subject_id], from_ms, to_ms, purpose,
+    audit.record(store, user.username, user.role, action, now_ms, [subject_id], from_ms, to_ms, purpose,
                          {"points": len(points)})
     return {"subject_id": subject_id, "from": iso(from_ms), "to": iso(to_ms), "points": points,
             "zones": current_zones(store, {subject_id}, to_ms)}

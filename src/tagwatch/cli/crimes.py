@@ -11,16 +11,16 @@ from typing import Optional
 
 from rich.progress import Progress
 
-from . import service_changes
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
-from .codec import InputError
-from .correlate import MatchParams
-from .correlate.score import ScoreParams
-from .service_correlate import correlate, run_matches
-from .ingest.crimes import read_crime_file
-from .model import iso
+from ..services import changes
+from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
+from ..codec import InputError
+from ..correlate import MatchParams
+from ..correlate.score import ScoreParams
+from ..services.correlation import correlate, run_matches
+from ..ingest.crimes import read_crime_file
+from ..model import iso
 from .output import Format, render
-from .store import open_store
+from ..store import open_store
 
 __all__ = ["crimes_app", "correlate_cmd", "matches_app"]
 
@@ -127,5 +127,5 @@ def matches_review(match_id: int,
                    force: Annotated[Optional[str], typer.Option(help="Police force (authorised, shared, withdrawn).")] = None,
                    note: str = "", db: DbOpt = DEFAULT_DB):
     """Record a decision about a match; sharing with a force needs an authorisation for that force first."""
-    service_changes.review_match(open_store(db), match_id, action, by, "cli", now_ms(), force, note)
+    changes.review_match(open_store(db), match_id, action, by, "cli", now_ms(), force, note)
     console.print(f"match {match_id}: {action} by {by}" + (f" ({force})" if force else ""))

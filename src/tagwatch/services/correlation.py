@@ -9,10 +9,10 @@ from dataclasses import asdict, replace
 import numpy as np
 from sqlalchemy import insert, select
 
-from .correlate import ENGINE_VERSION, MatchParams
-from .correlate.score import DAY_MS, ScoreParams, routine_presence, score_match
-from .store import Store
-from .store import schema as s
+from ..correlate import ENGINE_VERSION, MatchParams
+from ..correlate.score import DAY_MS, ScoreParams, routine_presence, score_match
+from ..store import Store
+from ..store import schema as s
 
 __all__ = ["correlate", "run_matches", "recheck_after_ingest"]
 
@@ -42,7 +42,7 @@ def correlate(store: Store, now_ms: int, since_ms: int | None = None, until_ms: 
     found = []
     if crimes and subjects:
         # numba (and what it loads) only when there is a join to do: other commands start faster.
-        from .correlate.batch import CrimeColumns, join_tracks
+        from ..correlate.batch import CrimeColumns, join_tracks
 
         pad = int((params.buffer_s + params.max_gap_s) * 1000)  # radii do not change the time span
         lo, hi = min(c["from_ms"] for c in crimes) - pad, max(c["to_ms"] for c in crimes) + pad

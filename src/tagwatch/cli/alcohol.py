@@ -11,14 +11,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from . import service_alcohol as svc
-from .cli_reports import report_app  # the one `report` group: aamr joins programme and areas
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, setting_pairs, ts_opt
-from .model import iso
+from ..services import alcohol as svc
+from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, setting_pairs, ts_opt
+from ..model import iso
 from .output import Format, render
-from .store import Store, open_store
+from ..store import Store, open_store
 
-__all__ = ["alcohol_app", "ingest_readings_and_evaluate"]
+__all__ = ["alcohol_app", "ingest_readings_and_evaluate", "report_aamr"]
 
 alcohol_app = typer.Typer(help="Alcohol tags: transdermal readings, drinking events, tamper, compliance.",
                           no_args_is_help=True)
@@ -128,7 +127,6 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
-@report_app.command("aamr")
 @friendly
 def report_aamr(start: Annotated[str | None, typer.Option("--from", help="Period start; default the first alcohol order.")] = None,
                 end: Annotated[str | None, typer.Option("--to", help="Period end (exclusive); default the horizon.")] = None,
@@ -145,7 +143,7 @@ def report_aamr(start: Annotated[str | None, typer.Option("--from", help="Period
     rep, verdicts = svc.aamr(store, ts_opt(start, "--from"), to_ms, as_of_ms, settings)
     summary = rep.summary()
     if fmt is ReportFormat.html:
-        from .reports.aamr import render_html
+        from ..reports.aamr import render_html
         text = render_html(rep, verdicts, settings, now)
     elif fmt is ReportFormat.json:
         text = json.dumps({"from": iso(rep.from_ms), "to": iso(rep.to_ms), "as_of": iso(rep.as_of_ms), **summary,

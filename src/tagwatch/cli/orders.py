@@ -9,12 +9,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import service_changes
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
-from .codec import InputError, condition_to_dict, conditions_checked, parse_ts
-from .model import OrderType, iso
+from ..services import changes
+from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from ..codec import InputError, condition_to_dict, conditions_checked, parse_ts
+from ..model import OrderType, iso
 from .output import Format, render
-from .store import open_store
+from ..store import open_store
 
 __all__ = ["orders_app"]
 
@@ -84,7 +84,7 @@ def orders_add(order_id: str, subject: Annotated[str, typer.Option(help="Subject
     if not conds:
         raise InputError("an order needs at least one condition (--curfew, --exclusion, --attendance, --trail, "
                          "--alcohol-abstinence)")
-    service_changes.create_order(open_store(db), order_id, subject, str(type_), parse_ts(start, "--start"),
+    changes.create_order(open_store(db), order_id, subject, str(type_), parse_ts(start, "--start"),
                                  None if end is None else parse_ts(end, "--end"),
                                  [condition_to_dict(c) for c in conds], _actor(), "cli", now_ms())
     console.print(f"added order {order_id} for {subject} with {len(conds)} condition(s)")
@@ -101,7 +101,7 @@ def orders_vary(order_id: str, effective: Annotated[str, typer.Option("--from", 
                 trail: Trail = False, conditions: ConditionsFile = None, db: DbOpt = DEFAULT_DB):
     """Vary an order from a given time: a new version with conditions added, replaced (same id) or dropped."""
     store = open_store(db)
-    order = service_changes.find_order(store, order_id)
+    order = changes.find_order(store, order_id)
     current = {c.id: condition_to_dict(c) for c in max(order.versions, key=lambda v: v.version).conditions}
     new = _conditions(None, None, None, exclusion, exclusion_schedule, attendance, attendance_schedule,
                       trail, conditions)
@@ -113,7 +113,7 @@ def orders_vary(order_id: str, effective: Annotated[str, typer.Option("--from", 
             raise InputError("this order has no curfew yet: give both --curfew and --curfew-schedule")
         new.append({"id": "curfew", "kind": "curfew", "zone": zone, "schedule": schedule,
                     "first_night_start": first_night})
-    v = service_changes.vary_order(store, order_id, parse_ts(effective, "--from"), reason, _actor(), "cli", now_ms(),
+    v = changes.vary_order(store, order_id, parse_ts(effective, "--from"), reason, _actor(), "cli", now_ms(),
                                    new, drop or [])
     version = v.version
     current = {c.id: c for c in v.conditions}
@@ -126,7 +126,7 @@ def orders_end(order_id: str, at: Annotated[str, typer.Option(help="When it ende
                reason: Annotated[str, typer.Option(help="completed, revoked, recalled, ...")] = "completed",
                db: DbOpt = DEFAULT_DB):
     """End an order (completed, revoked or recalled); monitoring under it stops then."""
-    service_changes.end_order(open_store(db), order_id, parse_ts(at, "--at"), reason, _actor(), "cli", now_ms())
+    changes.end_order(open_store(db), order_id, parse_ts(at, "--at"), reason, _actor(), "cli", now_ms())
     console.print(f"order {order_id} ended ({reason})")
 
 

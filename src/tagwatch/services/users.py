@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import service_audit
-from .store import Store, StoreError
-from .store.schema import ROLES
+from . import audit
+from ..store import Store, StoreError
+from ..store.schema import ROLES
 
 __all__ = ["User", "ROLES", "AuthError", "add_user", "authenticate", "issue_token", "user_for_token",
            "set_caseload", "disable_user", "MIN_PASSWORD", "TOKEN_TTL_MS"]
@@ -57,7 +57,7 @@ def add_user(store: Store, username: str, password: str, role: str, now_ms: int,
     if role == "police" and not force:
         raise StoreError("a police user needs --force (the force code matches are shared with, e.g. MPS)")
     store.add_user(username, _hasher.hash(password), role, force if role == "police" else None, now_ms)
-    service_audit.record(store, actor, actor_role, "user_create", now_ms,
+    audit.record(store, actor, actor_role, "user_create", now_ms,
                          detail={"username": username, "role": role, "force": force})
     if caseload:
         set_caseload(store, username, caseload, now_ms, actor, actor_role)
@@ -66,7 +66,7 @@ def add_user(store: Store, username: str, password: str, role: str, now_ms: int,
 def disable_user(store: Store, username: str, now_ms: int, actor: str = "cli", actor_role: str = "cli") -> None:
     """Disable a user: their tokens stop working at once; their row stays for the audit log."""
     store.disable_user(username, now_ms)
-    service_audit.record(store, actor, actor_role, "user_disable", now_ms, detail={"username": username})
+    audit.record(store, actor, actor_role, "user_disable", now_ms, detail={"username": username})
 
 
 def set_caseload(store: Store, username: str, subject_ids: list[str], now_ms: int, actor: str = "cli",
@@ -78,7 +78,7 @@ def set_caseload(store: Store, username: str, subject_ids: list[str], now_ms: in
     if user["role"] != "probation":
         raise StoreError(f"{username} is {user['role']}; only probation users have a caseload")
     store.set_caseload(username, subject_ids, now_ms)
-    service_audit.record(store, actor, actor_role, "caseload_set", now_ms, subject_ids, detail={"username": username})
+    audit.record(store, actor, actor_role, "caseload_set", now_ms, subject_ids, detail={"username": username})
 
 
 def _load(store: Store, username: str) -> User | None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import service_audit
-from .codec import InputError, condition_to_dict, conditions_checked
-from .model import Device, Order, OrderType, OrderVersion, Subject
-from .store import Store, StoreError
+from . import audit
+from ..codec import InputError, condition_to_dict, conditions_checked
+from ..model import Device, Order, OrderType, OrderVersion, Subject
+from ..store import Store, StoreError
 
 __all__ = ["add_subject", "add_device", "assign_device", "create_order", "vary_order", "end_order", "act_on_alert", "review_match", "find_order"]
 
@@ -36,7 +36,7 @@ def create_order(store: Store, order_id: str, subject_id: str, order_type: str, 
         raise InputError(f"unknown order type {order_type!r}: use licence, community or bail") from None
     order = Order(order_id, subject_id, kind, start_ms, end_ms, (OrderVersion(order_id, 1, start_ms, conds, reason),))
     store.add_order(order, now_ms)
-    service_audit.record(store, actor, role, "order_create", now_ms, [subject_id], purpose=reason,
+    audit.record(store, actor, role, "order_create", now_ms, [subject_id], purpose=reason,
                          detail={"order_id": order_id, "conditions": [c.id for c in conds]})
     return order
 
@@ -56,7 +56,7 @@ def vary_order(store: Store, order_id: str, effective_ms: int, reason: str, acto
         raise InputError("a variation must leave at least one condition; end the order instead")
     version = OrderVersion(order_id, max(v.version for v in order.versions) + 1, effective_ms, conds, reason)
     store.add_version(version, now_ms)
-    service_audit.record(store, actor, role, "order_vary", now_ms, [order.subject_id], purpose=reason,
+    audit.record(store, actor, role, "order_vary", now_ms, [order.subject_id], purpose=reason,
                          detail={"order_id": order_id, "version": version.version, "effective_from_ms": effective_ms,
                                  "set": [c.get("id") for c in set_conditions], "dropped": list(drop)})
     return version
@@ -65,7 +65,7 @@ def vary_order(store: Store, order_id: str, effective_ms: int, reason: str, acto
 def end_order(store: Store, order_id: str, ended_ms: int, reason: str, actor: str, role: str, now_ms: int) -> None:
     order = find_order(store, order_id)
     store.end_order(order_id, ended_ms, reason)
-    service_audit.record(store, actor, role, "order_end", now_ms, [order.subject_id], purpose=reason,
+    audit.record(store, actor, role, "order_end", now_ms, [order.subject_id], purpose=reason,
                          detail={"order_id": order_id, "ended_ms": ended_ms})
 
 
@@ -73,7 +73,7 @@ def act_on_alert(store: Store, alert_id: int, action: str, actor: str, role: str
                  now_ms: int) -> dict[str, Any]:
     """Acknowledge, escalate, annotate or close an alert, and audit it."""
     row = store.act_on_alert(alert_id, action, actor, note, now_ms)
-    service_audit.record(store, actor, role, f"alert_{action}", now_ms, [row["subject_id"]], purpose=note,
+    audit.record(store, actor, role, f"alert_{action}", now_ms, [row["subject_id"]], purpose=note,
                          detail={"alert_id": alert_id, "status": row["status"]})
     return row
 
@@ -85,23 +85,23 @@ def review_match(store: Store, match_id: int, action: str, actor: str, role: str
     if m is None:
         raise StoreError(f"no match {match_id}")
     row = store.review_match(match_id, action, actor, now_ms, force, note)
-    service_audit.record(store, actor, role, f"match_{action}", now_ms, [m["subject_id"]], purpose=note,
+    audit.record(store, actor, role, f"match_{action}", now_ms, [m["subject_id"]], purpose=note,
                          detail={"match_id": match_id, "force": force})
     return row
 
 
 def add_subject(store: Store, subject: Subject, actor: str, role: str, now_ms: int) -> None:
     store.add_subject(subject, now_ms)
-    service_audit.record(store, actor, role, "subject_create", now_ms, [subject.id])
+    audit.record(store, actor, role, "subject_create", now_ms, [subject.id])
 
 
 def add_device(store: Store, device: Device, actor: str, role: str, now_ms: int) -> None:
     store.add_device(device, now_ms)
-    service_audit.record(store, actor, role, "device_create", now_ms, detail={"device_id": device.id})
+    audit.record(store, actor, role, "device_create", now_ms, detail={"device_id": device.id})
 
 
 def assign_device(store: Store, device_id: str, subject_id: str, from_ms: int, actor: str, role: str,
                   now_ms: int) -> None:
     store.assign(device_id, subject_id, from_ms)
-    service_audit.record(store, actor, role, "device_assign", now_ms, [subject_id],
+    audit.record(store, actor, role, "device_assign", now_ms, [subject_id],
                          detail={"device_id": device_id, "from_ms": from_ms})

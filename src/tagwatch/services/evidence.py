@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .codec import InputError
-from .reports.evidence import build_exhibit, build_pack, context_span
-from .reports.html import render_html
-from . import service_audit
-from .store import Store
+from ..codec import InputError
+from ..reports.evidence import build_exhibit, build_pack, context_span
+from ..reports.html import render_html
+from . import audit
+from ..store import Store
 
 __all__ = ["export_evidence", "FORMATS"]
 
@@ -76,14 +76,14 @@ def export_evidence(store: Store, match_ids: int | Sequence[int], out_path: str 
     html = render_html(build_pack(crime, exhibits, by.strip(), purpose.strip(), now_ms, _software(),
                                   store.latest_crime_version(force, ref)))
     if fmt == "pdf":
-        from .reports.pdf import html_to_pdf
+        from ..reports.pdf import html_to_pdf
         data = html_to_pdf(html)
     else:
         data = html.encode("utf-8")
     _write_atomically(out, data)
     # An export of location data: audited like every read (who, when, whom, which time range, why).
     spans = [context_span(crime, m) for m in matches]
-    service_audit.record(store, by.strip(), "cli", "export_evidence", now_ms, [m["subject_id"] for m in matches],
+    audit.record(store, by.strip(), "cli", "export_evidence", now_ms, [m["subject_id"] for m in matches],
                          min(s[0] for s in spans), max(s[1] for s in spans), purpose.strip(),
                          {"matches": ids, "crime": f"{force} {ref} v{ver}", "format": fmt})
     return {"path": str(out), "format": fmt, "bytes": len(data), "matches": ids, "crime": f"{force} {ref} v{ver}",

@@ -14,19 +14,22 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from . import service
-from .cli import app, ingest_and_evaluate
-from .cli_common import DEFAULT_DB, DbOpt, console, friendly, now_ms, ts_opt
-from .codec import InputError, enrolment_from_dict, parse_ts
-from .model import iso
-from .rules import NAIVE_SETTINGS
-from .schemas import load_schema
-from .ingest.crimes import read_crime_file
-from .service_correlate import correlate, run_matches
-from .store import Store, open_store
+from ..services import enrolment, evaluation
+from ..services.evaluation import EvalReport
+from ..services.ingest import IngestReport
+from .ingest import ingest_with_progress
+from .common import DEFAULT_DB, DbOpt, console, friendly, now_ms, ts_opt
+from ..codec import InputError, enrolment_from_dict, parse_ts
+from ..model import iso
+from ..rules import NAIVE_SETTINGS
+from ..schemas import load_schema
+from ..ingest.crimes import read_crime_file
+from ..services.correlation import correlate, run_matches
+from ..store import Store, open_store
+
+__all__ = ["simulate", "load", "demo", "load_dir", "demo_users"]
 
 
-@app.command()
 @friendly
 def simulate(subjects: Annotated[int, typer.Option(help="Number of subjects.")] = 100,
              days: Annotated[int, typer.Option(help="Length of the pilot in days.")] = 14,
@@ -35,7 +38,7 @@ def simulate(subjects: Annotated[int, typer.Option(help="Number of subjects.")] 
              start: Annotated[str, typer.Option(help="First day (local), YYYY-MM-DD.")] = "2026-03-20",
              alcohol: Annotated[int, typer.Option(help="Also this many subjects on alcohol-abstinence orders.")] = 0):
     """Write a synthetic pilot (enrolment, fixes, alcohol readings, ground truth) in London boroughs."""
-    from .sim import simulate as run_sim
+    from ..sim import simulate as run_sim
     with Progress(console=console) as prog:
         task = prog.add_task("simulate", total=subjects)
         summary = run_sim(out, subjects, days, seed, date.fromisoformat(start),
@@ -45,7 +48,7 @@ def simulate(subjects: Annotated[int, typer.Option(help="Number of subjects.")] 
                   + (f"; {summary.n_alcohol} alcohol subjects, {summary.n_readings} readings" if alcohol else ""))
 
 
-def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[service.IngestReport, service.EvalReport]:
+def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[IngestReport, EvalReport]:
     """Enrol from DIR/enrolment.json, ingest DIR/fixes.csv, evaluate everyone."""
     directory = Path(directory)
     path = directory / "enrolment.json"
@@ -57,7 +60,7 @@ def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[servi
     except jsonschema.ValidationError as e:
         where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
         raise InputError(f"{path}: at {where}: {e.message}") from None
-    rep = service.enrol(store, enrolment_from_dict(doc), now_ms())
+    rep = enrolment.enrol(store, enrolment_from_dict(doc), now_ms())
     console.print("enrolled " + ", ".join(f"{k} {v}" for k, v in rep.added.items())
                   + (" (already there: " + ", ".join(f"{k} {v}" for k, v in rep.skipped.items() if v) + ")"
                      if any(rep.skipped.values()) else ""))
@@ -70,24 +73,23 @@ def load_dir(store: Store, directory: Path, as_of: Optional[int]) -> tuple[servi
                       f"unchanged {counts['unchanged']}, rejected {counts['rejected']}")
     street = sorted((directory / "police-uk").glob("*/*-street.csv"))
     if street:
-        from .service_areas import import_area_files
+        from ..services.areas import import_area_files
         reps = import_area_files(store, street, now_ms())
         console.print(f"police.uk area crime: {sum(r.rows for r in reps)} rows from {len(reps)} monthly files "
                       f"({sum(r.status == 'unchanged' for r in reps)} unchanged)")
     files = [p for p in (directory / "fixes.csv", directory / "fixes.jsonl") if p.exists()]
-    ing, _ = ingest_and_evaluate(store, files, as_of, evaluate=False)
+    ing = ingest_with_progress(store, files, as_of, evaluate=False).ingest
     as_of_ms = as_of if as_of is not None else now_ms()
     with Progress(console=console) as prog:
         task = prog.add_task("evaluate", total=len(store.subjects()))
-        ev = service.evaluate(store, as_of_ms, now_ms(), on_subject=lambda _s: prog.advance(task))
+        ev = evaluation.evaluate(store, as_of_ms, now_ms(), on_subject=lambda _s: prog.advance(task))
     console.print(f"evaluated {ev.subjects} subjects as of {iso(as_of_ms)}: {ev.new} new alerts")
     if (directory / "alcohol.csv").exists():
-        from .cli_alcohol import ingest_readings_and_evaluate
+        from .alcohol import ingest_readings_and_evaluate
         ingest_readings_and_evaluate(store, [directory / "alcohol.csv"], as_of_ms)
     return ing, ev
 
 
-@app.command()
 @friendly
 def load(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
          as_of: Annotated[Optional[str], typer.Option(help="Evaluation horizon; default pilot.json's as_of, else now.")] = None,
@@ -96,7 +98,6 @@ def load(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)
     load_dir(open_store(db), directory, ts_opt(as_of, "--as-of"))
 
 
-@app.command()
 @friendly
 def demo(subjects: int = 100, days: int = 14, seed: int = 1,
          out: Annotated[Path, typer.Option(help="Working directory (recreated).")] = Path("demo-pilot"),
@@ -105,7 +106,7 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
          host: Annotated[str, typer.Option(help="Interface the dashboard listens on.")] = "127.0.0.1",
          port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000):
     """Simulate a pilot, load it, evaluate it, score the alerts against the ground truth, then serve the dashboard."""
-    from .sim import score, simulate as run_sim
+    from ..sim import score, simulate as run_sim
     t0 = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)
@@ -122,7 +123,7 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
                      "end": iso(a["end_ms"])} for a in alerts], truth)
     as_of = parse_ts(truth["as_of"], "truth as_of")
     naive = score([{"subject_id": e.subject_id, "kind": str(e.kind), "start": iso(e.start_ms), "end": iso(e.end_ms)}
-                   for e in service.episodes_with(store, as_of, NAIVE_SETTINGS)], truth)
+                   for e in evaluation.episodes_with(store, as_of, NAIVE_SETTINGS)], truth)
     _print_summary(summary, ing, alerts, result, naive)
     t_corr = time.perf_counter()
     with Progress(console=console) as prog:
@@ -134,7 +135,7 @@ def demo(subjects: int = 100, days: int = 14, seed: int = 1,
     logins = demo_users(store, [s.id for s in store.subjects()][:10])
     _print_logins(logins, host, port, out)
     if serve:
-        from .cli_web import serve_store
+        from .web import serve_store
         console.print("serving the dashboard until Ctrl-C (tagwatch demo --no-serve to skip)")
         serve_store(store, host, port)
     else:
@@ -149,11 +150,11 @@ def demo_users(store: Store, caseload: list[str]) -> list[tuple[str, str, str]]:
     """One user per role with a fresh random password, for the demo database only."""
     import secrets
 
-    from . import service_users
+    from ..services import users
     out = []
     for role in ("monitoring", "probation", "police", "evaluator", "admin"):
         name, password = f"demo-{role}", secrets.token_urlsafe(12)
-        service_users.add_user(store, name, password, role, now_ms(), force=DEMO_FORCE if role == "police" else None,
+        users.add_user(store, name, password, role, now_ms(), force=DEMO_FORCE if role == "police" else None,
                                caseload=caseload if role == "probation" else None, actor="demo")
         out.append((role, name, password))
     return out

@@ -10,10 +10,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import service_audit
-from .model import iso
-from .store import Store, StoreError
-from .store.schema import MATCH_OUTCOMES
+from . import audit
+from ..model import iso
+from ..store import Store, StoreError
+from ..store.schema import MATCH_OUTCOMES
 
 __all__ = ["MATCH_OUTCOMES", "match_outcomes", "record_match_outcome"]
 
@@ -50,7 +50,7 @@ def record_match_outcome(store: Store, match_id: int, outcome: str, on: str, for
                          "its outcome")
     row = store.add_match_outcome({"match_id": match_id, "outcome": outcome, "outcome_on": day.isoformat(),
                                    "force": force, "actor": actor, "ts_ms": now_ms, "note": note})
-    service_audit.record(store, actor, role, "match_outcome", now_ms, [m["subject_id"]], purpose=note,
+    audit.record(store, actor, role, "match_outcome", now_ms, [m["subject_id"]], purpose=note,
                          detail={"match_id": match_id, "outcome": outcome, "outcome_on": day.isoformat(),
                                  "force": force})
     return row

@@ -6,17 +6,15 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
-from .cli_crimes import matches_app
-from .model import iso
+from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from ..model import iso
 from .output import Format, render
-from .service_outcomes import record_match_outcome
-from .store import open_store
+from ..services.outcomes import record_match_outcome
+from ..store import open_store
 
 __all__ = ["matches_outcome", "matches_outcomes"]
 
 
-@matches_app.command("outcome")
 @friendly
 def matches_outcome(match_id: int,
                     outcome: Annotated[str, typer.Argument(help="charged, convicted, 'no further action' or eliminated.")],
@@ -29,7 +27,6 @@ def matches_outcome(match_id: int,
     console.print(f"match {match_id}: {outcome} on {on} ({force}, recorded by {by})")
 
 
-@matches_app.command("outcomes")
 @friendly
 def matches_outcomes(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
     """Every outcome recorded, in order (the last per match is its current one)."""

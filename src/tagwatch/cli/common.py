@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Optional
@@ -10,21 +9,30 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from .codec import InputError, parse_ts
-from .ingest.fixes import FileError
+from ..clock import now_ms
+from ..codec import InputError, parse_ts
+from ..ingest.fixes import FileError
 from .output import Format
-from .store import StoreError
+from ..store import StoreError
 
 __all__ = ["console", "DbOpt", "DEFAULT_DB", "FormatOpt", "friendly", "now_ms", "ts_opt", "Format", "setting_pairs"]
 
 console = Console(stderr=True)
 DEFAULT_DB = "sqlite:///tagwatch.db"
-DbOpt = Annotated[str, typer.Option("--db", envvar="TAGWATCH_DB", help="SQLAlchemy URL of the store.")]
+
+
+def _db_url(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """A command's own ``--db`` wins; otherwise the root's ``tagwatch --db URL``; then $TAGWATCH_DB; then the default."""
+    from click.core import ParameterSource
+    if ctx.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
+        root = ctx.find_root().params.get("db")
+        if root:
+            return root
+    return value
+
+
+DbOpt = Annotated[str, typer.Option("--db", envvar="TAGWATCH_DB", callback=_db_url, help="SQLAlchemy URL of the store.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def friendly(fn: Callable) -> Callable:

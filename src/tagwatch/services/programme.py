@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .codec import InputError
-from .reports import programme_aamr  # noqa: F401  (registers the sobriety tags' section)
-from .reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_report
-from .service_alcohol import programme_rows
-from .store import Store
-from .store import schema as s
+from ..codec import InputError
+from ..reports import programme_aamr  # noqa: F401  (registers the sobriety tags' section)
+from ..reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_report
+from .alcohol import programme_rows
+from ..store import Store
+from ..store import schema as s
 
 __all__ = ["data_horizon_ms", "evaluator_data", "load_programme_data", "programme_report", "report_months"]
 
@@ -72,7 +72,7 @@ def report_months(data: ProgrammeData, start: str | None, end: str | None) -> li
     last = end or datetime.fromtimestamp(data.as_of_ms / 1000, LONDON).strftime("%Y-%m")
     if last < first:
         raise InputError(f"--to {last} is before --from {first}")
-    from .areas.trends import month_range
+    from ..areas.trends import month_range
     return month_range(first, last)
 
 
@@ -89,9 +89,9 @@ def evaluator_data(store: Store, start: str | None = None, end: str | None = Non
     imported, the safety index, neighbourhood crime by borough (change against a baseline year and a
     forecast) and, with ``pilot`` boroughs and ``pilot_start`` (YYYY-MM), the pilot's effect. For the web
     route; the figures are those of ``tagwatch report programme`` and ``tagwatch report areas``."""
-    from .areas.trends import forecast as forecast_series
-    from .reports.evaluator import evaluator_view
-    from .service_areas import borough_series, community_safety_index, pilot_effect
+    from ..areas.trends import forecast as forecast_series
+    from ..reports.evaluator import evaluator_view
+    from .areas import borough_series, community_safety_index, pilot_effect
     if bool(pilot) != bool(pilot_start):
         raise InputError("pilot boroughs and the pilot's first month (pilot_start) go together")
     for v, what in ((start, "from"), (end, "to"), (pilot_start, "pilot_start")):

@@ -10,20 +10,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import service_audit, service_users
-from .cli import app
-from .cli_common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
-from .codec import InputError
-from .model import iso
+from ..services import audit, users
+from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from ..codec import InputError
+from ..model import iso
 from .output import Format, render
-from .store import Store, open_store
+from ..store import Store, open_store
 
-__all__ = ["serve_store"]
+__all__ = ["serve_store", "serve", "users_app", "audit_app"]
 
 users_app = typer.Typer(help="People who use the web service, their roles and caseloads.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log of location reads and changes.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-app.add_typer(audit_app, name="audit")
 PASSWORD_ENV = "TAGWATCH_PASSWORD"
 
 
@@ -37,14 +34,13 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
 
     import uvicorn
 
-    from .api import WebSettings, create_app
+    from ..api import WebSettings, create_app
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")))
     # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions.
     uvicorn.run(web, host=host, port=port, access_log=False, log_level="info")
 
 
-@app.command()
 @friendly
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -84,7 +80,7 @@ def users_add(username: str,
               db: DbOpt = DEFAULT_DB):
     """Add a user; the password comes from a prompt, --password-stdin or $TAGWATCH_PASSWORD (never a default)."""
     store = open_store(db)
-    service_users.add_user(store, username, _read_password(password_stdin), role, now_ms(), force, caseload or [],
+    users.add_user(store, username, _read_password(password_stdin), role, now_ms(), force, caseload or [],
                            actor=_actor())
     console.print(f"added {role} user {username}")
 
@@ -104,7 +100,7 @@ def users_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
 @friendly
 def users_disable(username: str, db: DbOpt = DEFAULT_DB):
     """Disable a user: their tokens stop working at once; the audit log keeps their name."""
-    service_users.disable_user(open_store(db), username, now_ms(), actor=_actor())
+    users.disable_user(open_store(db), username, now_ms(), actor=_actor())
     console.print(f"disabled {username}")
 
 
@@ -113,7 +109,7 @@ def users_disable(username: str, db: DbOpt = DEFAULT_DB):
 def users_caseload(username: str, subjects: Annotated[list[str], typer.Argument(help="Subject ids (replaces the caseload).")],
                    db: DbOpt = DEFAULT_DB):
     """Set a probation officer's caseload: the only subjects they can see."""
-    service_users.set_caseload(open_store(db), username, subjects, now_ms(), actor=_actor())
+    users.set_caseload(open_store(db), username, subjects, now_ms(), actor=_actor())
     console.print(f"{username}: caseload {', '.join(subjects)}")
 
 
@@ -132,7 +128,7 @@ def audit_list(limit: int = 50, actor: Optional[str] = None, subject: Optional[s
 @friendly
 def audit_verify(db: DbOpt = DEFAULT_DB):
     """Check the audit log's hash chain; exit 1 if an entry was edited or deleted."""
-    rep = service_audit.verify(open_store(db))
+    rep = audit.verify(open_store(db))
     if rep.ok:
         console.print(f"audit log intact: {rep.entries} entries; head {rep.head_id}:{rep.head_hash} "
                       "(note it elsewhere to anchor the chain)")

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .alcohol import (DEFAULT_ALCOHOL_SETTINGS, AamrReport, AlcoholSettings, Day, Readings, SubjectVerdict,
+from ..alcohol import (DEFAULT_ALCOHOL_SETTINGS, AamrReport, AlcoholSettings, Day, Readings, SubjectVerdict,
                       aamr_report, alcohol_periods, judge_days, judge_subject)
-from .ingest.alcohol import read_reading_records, validate_reading
-from .ingest.fixes import Reject
-from .model import ALCOHOL_ALERT_KINDS, AlertKind, ConditionKind
-from .service import EvalReport, IngestReport, subjects_touched
-from .store import Store
-from .store.alcohol import READING_COLUMNS
+from ..ingest.alcohol import read_reading_records, validate_reading
+from ..ingest.fixes import Reject
+from ..model import ALCOHOL_ALERT_KINDS, AlertKind, ConditionKind
+from ..store import Store
+from ..store.alcohol import READING_COLUMNS
+from .evaluation import EvalReport, subjects_touched
+from .ingest import IngestReport
 
 __all__ = ["ingest_alcohol_rows", "ingest_alcohol_files", "evaluate_alcohol", "alcohol_subjects", "subject_verdict",
            "subject_days", "aamr", "programme_rows", "get_alcohol_settings", "set_alcohol_settings"]

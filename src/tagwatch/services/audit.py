@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store import Store
-from .store.audit import GENESIS, entry_hash
+from ..store import Store
+from ..store.audit import GENESIS, entry_hash
 
 __all__ = ["record", "verify", "VerifyReport"]
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from .areas.categories import NEIGHBOURHOOD_SERIES, slug
-from .areas.did import DidResult, difference_in_differences
-from .areas.index import FLAG_AT, IndexResult, Variable, safety_index
-from .areas.policeuk import read_police_uk
-from .codec import InputError
-from .data import lsoa_lookup
-from .store import Store
-from .store import schema as s
+from ..areas.categories import NEIGHBOURHOOD_SERIES, slug
+from ..areas.did import DidResult, difference_in_differences
+from ..areas.index import FLAG_AT, IndexResult, Variable, safety_index
+from ..areas.policeuk import read_police_uk
+from ..codec import InputError
+from ..data import lsoa_lookup
+from ..store import Store
+from ..store import schema as s
 
 __all__ = ["AreaImport", "AreaIndex", "import_area_files", "area_lsoas", "read_extra_variables",
            "community_safety_index", "BoroughSeries", "borough_series", "pilot_effect", "area_boundaries"]
@@ -247,9 +247,9 @@ def areas_report(store: Store, forces: list[str] | None = None, las: list[str] |
                  pilot: list[str] | None = None, start: str | None = None, baseline: int | None = None,
                  extra: list[Variable] = (), horizon: int = 12):
     """Everything ``tagwatch report areas`` shows, as an :class:`AreasReport` (render it with render_areas_html)."""
-    from .areas.boundaries import borough_geometries, lsoa_geometries
-    from .areas.trends import forecast
-    from .reports.areas_html import AreasReport
+    from ..areas.boundaries import borough_geometries, lsoa_geometries
+    from ..areas.trends import forecast
+    from ..reports.areas_html import AreasReport
     ai = community_safety_index(store, forces, las, extra=extra)
     ser = borough_series(store, forces, las)
     lsoa_geoms = lsoa_geometries(r["code"] for r in ai.result.lsoas)
@@ -280,7 +280,7 @@ def area_boundaries(store: Store, level: str = "lsoa") -> dict:
 
 @lru_cache(maxsize=8)
 def _boundaries(las: tuple[str, ...], level: str) -> dict:
-    from .areas.boundaries import borough_geometries, lsoa_geometries
+    from ..areas.boundaries import borough_geometries, lsoa_geometries
     lsoas = area_lsoas(las=list(las))
     geoms = lsoa_geometries(lsoas)
     if level == "lsoa":
