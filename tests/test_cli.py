@@ -117,3 +117,24 @@ def test_gpx_track_from_a_phone_app(tw, enrolled):
     assert [(a["start"], a["end"]) for a in breaches] == [("2026-03-20T11:10:00Z", "2026-03-20T11:29:00Z")]
     no_device = tw("ingest", gpx, ok=False)
     assert no_device.exit_code == 2 and "--device" in no_device.output
+
+
+@pytest.mark.parametrize("root,own,env,expected", [
+    ("root.db", None, "env.db", "root.db"),    # tagwatch --db URL subjects ...: the root option beats $TAGWATCH_DB
+    ("root.db", "own.db", "env.db", "own.db"),  # the command's own --db wins
+    (None, None, "env.db", "env.db"),           # $TAGWATCH_DB still works
+    (None, "own.db", None, "own.db"),
+])
+def test_db_before_the_command_as_psql_d(tmp_path, monkeypatch, root, own, env, expected):
+    url = lambda name: f"sqlite:///{tmp_path / name}"  # noqa: E731
+    monkeypatch.delenv("TAGWATCH_DB", raising=False)
+    if env:
+        monkeypatch.setenv("TAGWATCH_DB", url(env))
+    args = (["--db", url(root)] if root else []) + ["subjects", "add", "S9"] + (["--db", url(own)] if own else [])
+    assert runner.invoke(app, args).exit_code == 0
+    for name in {"root.db", "own.db", "env.db"}:
+        listing = runner.invoke(app, ["subjects", "list", "--format", "json", "--db", url(name)])
+        ids = [r["id"] for r in json.loads(listing.stdout)] if listing.exit_code == 0 else []
+        assert ("S9" in ids) == (name == expected), name
+    listed = runner.invoke(app, ["--db", url(expected), "alerts", "--format", "json"])  # a group callback too
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []

@@ -1,4 +1,4 @@
-"""``tagwatch alcohol ...`` and ``tagwatch report aamr``: a thin shell over service_alcohol."""
+"""``tagwatch alcohol ...`` and ``tagwatch report aamr``: a thin shell over services.alcohol."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ DEFAULT_DB = "sqlite:///tagwatch.db"
 
 def _db_url(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
     """A command's own ``--db`` wins; otherwise the root's ``tagwatch --db URL``; then $TAGWATCH_DB; then the default."""
-    from click.core import ParameterSource
-    if ctx.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
+    # By name: Typer carries its own copy of Click, so the enum class is not click.core's.
+    if getattr(ctx.get_parameter_source(param.name), "name", None) != "COMMANDLINE":
         root = ctx.find_root().params.get("db")
         if root:
             return root

@@ -27,8 +27,8 @@ th{background:#f3f4f6}td:first-child,th:first-child{text-align:left}.flag{color:
 @dataclass
 class AreasReport:
     title: str
-    index: object  # service_areas.AreaIndex
-    series: object  # service_areas.BoroughSeries
+    index: object  # services.areas.AreaIndex
+    series: object  # services.areas.BoroughSeries
     lsoa_geoms: dict
     borough_geoms: dict
     baseline_year: int

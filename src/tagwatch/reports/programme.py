@@ -1,7 +1,7 @@
 """The programme report: what a tagging programme did, month by month, from tagwatch's own data.
 
 Pure functions over plain rows (:class:`ProgrammeData`); loading them from the store is
-:mod:`tagwatch.service_programme`. Months and days are Europe/London calendar months and
+:mod:`tagwatch.services.programme`. Months and days are Europe/London calendar months and
 days. The report is a list of sections, each a function registered in :data:`SECTIONS`, so
 other parts of tagwatch (e.g. sobriety tags' AAMR figures) add sections without touching
 this module: ``register_section("aamr", "Sobriety tags", fn)``. Definitions:

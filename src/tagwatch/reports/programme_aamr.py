@@ -1,6 +1,6 @@
 """The programme report's section on sobriety tags (alcohol abstinence monitoring), by month.
 
-Pure, over the rows :func:`tagwatch.service_alcohol.programme_rows` loads into
+Pure, over the rows :func:`tagwatch.services.alcohol.programme_rows` loads into
 ``ProgrammeData.extra``: ``alcohol_days`` (one row per order and monitored Europe/London day,
 as the AAMR report judges it) and ``alcohol_events`` (confirmed drinking events, obstructions
 and strap tampers). Definitions are the AAMR report's (docs/alcohol.md):

@@ -1,6 +1,6 @@
 """The store: one class over SQLAlchemy Core, the same code for SQLite and PostgreSQL.
 
-Use cases (:mod:`tagwatch.service`) call these methods; nothing else writes SQL.
+Use cases (:mod:`tagwatch.services`) call these methods; nothing else writes SQL.
 Every statement is built by SQLAlchemy with bound parameters.
 """
 
