@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Protocol
 from dataclasses import dataclass
 
-from ..model import GPS_ALERT_KINDS, Episode
+from ..model import GPS_ALERT_KINDS, Episode, Order
 from ..rules import DEFAULT_SETTINGS, RuleSettings, evaluate_subject
+from ..rules.track import Track
 from ..store import Store
 
-__all__ = ["EvalReport", "evaluate", "subjects_touched", "episodes_with", "get_settings", "set_settings"]
+__all__ = ["EvalReport", "evaluate", "subjects_touched", "episodes_with", "get_settings", "set_settings",
+           "plan_evaluation", "TrackSource", "NeedsWholeHistory"]
 
 DAY_MS = 86_400_000
 
@@ -85,24 +88,50 @@ def episodes_with(store: Store, as_of_ms: int, settings: RuleSettings) -> list[E
     return out
 
 
-def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms: int | None,
-                  settings: RuleSettings) -> dict[str, int]:
-    orders = store.orders(sid)
+class TrackSource(Protocol):
+    """Where an evaluation reads tracks and ongoing alerts from: the store, or the live engine's memory."""
+
+    def load_track(self, subject_id: str, from_ms: int | None = None, to_ms: int | None = None) -> Track: ...
+
+    def alert_scope_start(self, subject_id: str, since_ms: int) -> int: ...
+
+
+class NeedsWholeHistory(Exception):
+    """The change reaches so far back that the subject's whole history must be judged."""
+
+
+def plan_evaluation(source: TrackSource, sid: str, orders: list[Order], as_of_ms: int, changed_ms: int | None,
+                    settings: RuleSettings) -> tuple[int | None, list[Episode]]:
+    """The episodes to reconcile with the stored alerts from ``since`` on (None: the whole history).
+
+    A change at ``changed_ms`` reconsiders alerts from a day before it, moved back to the start
+    of any alert still going on then; the track is read from a day before that, so runs that
+    cross ``since`` are seen whole. A run still crossing it moves ``since`` back (at most four
+    times), then the whole history is judged. tests/test_incremental.py checks that this gives
+    the alerts of one evaluation of everything.
+    """
     if changed_ms is None:
-        track = store.load_track(sid, None, as_of_ms + 1)
-        episodes = evaluate_subject(sid, orders, track, as_of_ms, settings)
-        return store.reconcile_alerts(sid, None, episodes, now_ms, GPS_ALERT_KINDS)
+        track = source.load_track(sid, None, as_of_ms + 1)
+        return None, evaluate_subject(sid, orders, track, as_of_ms, settings)
     since = changed_ms - DAY_MS
     for _ in range(4):
-        since = store.alert_scope_start(sid, since)
+        since = source.alert_scope_start(sid, since)
         load_from = since - DAY_MS
-        track = store.load_track(sid, load_from, as_of_ms + 1)
+        track = source.load_track(sid, load_from, as_of_ms + 1)
         episodes = evaluate_subject(sid, orders, track, as_of_ms, settings, data_from_ms=load_from)
         crossing = [e.start_ms for e in episodes
                     if e.start_ms < since and (e.end_ms is None or e.end_ms >= since)]
         if not crossing:
-            episodes = [e for e in episodes if e.start_ms >= since]
-            return store.reconcile_alerts(sid, since, episodes, now_ms, GPS_ALERT_KINDS)
+            return since, [e for e in episodes if e.start_ms >= since]
         since = min(crossing) - DAY_MS
-    # A run reaching far back: judge the whole history instead.
-    return _evaluate_one(store, sid, as_of_ms, now_ms, None, settings)
+    raise NeedsWholeHistory(sid)
+
+
+def _evaluate_one(store: Store, sid: str, as_of_ms: int, now_ms: int, changed_ms: int | None,
+                  settings: RuleSettings) -> dict[str, int]:
+    orders = store.orders(sid)
+    try:
+        since, episodes = plan_evaluation(store, sid, orders, as_of_ms, changed_ms, settings)
+    except NeedsWholeHistory:
+        since, episodes = plan_evaluation(store, sid, orders, as_of_ms, None, settings)
+    return store.reconcile_alerts(sid, since, episodes, now_ms, GPS_ALERT_KINDS)

@@ -10,7 +10,7 @@ from sqlalchemy import insert, or_, select, update
 from ..model import AlertStatus, Episode
 from . import schema as s
 
-__all__ = ["AlertRecords", "TRANSITIONS"]
+__all__ = ["AlertRecords", "TRANSITIONS", "plan_reconcile"]
 
 # Which operator actions are allowed from which status.
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -39,6 +39,19 @@ class AlertRecords:
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(q).mappings()]
 
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        """One alert by id (retracted ones too), or None."""
+        with self.engine.connect() as c:
+            row = c.execute(select(s.alerts).where(s.alerts.c.id == alert_id)).mappings().first()
+        return None if row is None else dict(row)
+
+    def alerts_updated_since(self, since_ms: int, limit: int = 1000) -> list[dict[str, Any]]:
+        """Alerts created or changed at or after ``since_ms`` (by any writer), oldest change first."""
+        a = s.alerts.c
+        with self.engine.connect() as c:
+            q = select(s.alerts).where(a.updated_ms >= since_ms).order_by(a.updated_ms, a.id).limit(limit)
+            return [dict(r) for r in c.execute(q).mappings()]
+
     def alert_scope_start(self, subject_id: str, since_ms: int) -> int:
         """Move ``since`` back to the start of any live alert still going on at it."""
         a = s.alerts.c
@@ -59,43 +72,40 @@ class AlertRecords:
         condition updates it (status and notes stay); others become new alerts; stored
         alerts no episode supports any more are retracted, not deleted.
         """
-        a = s.alerts.c
-        q = select(s.alerts).where(a.subject_id == subject_id).order_by(a.start_ms, a.id)
-        if since_ms is not None:
-            q = q.where(a.start_ms >= since_ms)
-        if kinds is not None:
-            q = q.where(a.kind.in_(sorted(str(k) for k in kinds)))
-        counts = {"new": 0, "updated": 0, "retracted": 0, "unchanged": 0}
-        with self.engine.begin() as c:
-            stored = [dict(r) for r in c.execute(q).mappings()]
-            # Live alerts are matched first, so a retracted one is revived only if needed.
-            stored.sort(key=lambda r: (r["retracted_ms"] is not None, r["start_ms"], r["id"]))
-            used: set[int] = set()
-            for ep in episodes:
-                match = next((r for r in stored if r["id"] not in used and _same(r, ep)), None)
-                if match is None:
-                    c.execute(insert(s.alerts).values(
-                        kind=str(ep.kind), subject_id=subject_id, order_id=ep.order_id, order_version=ep.order_version,
-                        condition_id=ep.condition_id, device_id=ep.device_id, start_ms=ep.start_ms, end_ms=ep.end_ms,
-                        confirmed_ms=ep.confirmed_ms, severity=str(ep.severity), status=str(AlertStatus.OPEN),
-                        created_ms=now_ms, updated_ms=now_ms))
-                    counts["new"] += 1
-                    continue
-                used.add(match["id"])
-                new = dict(start_ms=ep.start_ms, end_ms=ep.end_ms, confirmed_ms=ep.confirmed_ms,
-                           device_id=ep.device_id, retracted_ms=None, retract_reason=None)
-                if all(match[k] == v for k, v in new.items()):
-                    counts["unchanged"] += 1
-                    continue
-                c.execute(update(s.alerts).where(a.id == match["id"]).values(**new, updated_ms=now_ms))
-                counts["updated"] += 1
-            for r in stored:
-                if r["id"] not in used and r["retracted_ms"] is None:
-                    c.execute(update(s.alerts).where(a.id == r["id"]).values(
-                        retracted_ms=now_ms, updated_ms=now_ms,
-                        retract_reason="later data no longer supports this alert"))
-                    counts["retracted"] += 1
+        counts, _ = self.reconcile_many([(subject_id, since_ms, episodes)], now_ms, kinds)
         return counts
+
+    def reconcile_many(self, items: list[tuple[str, int | None, list[Episode]]], now_ms: int,
+                       kinds: Collection[str] | None = None) -> tuple[dict[str, int], list[tuple[str, dict[str, Any]]]]:
+        """``reconcile_alerts`` for many subjects in one transaction (one commit for a batch).
+
+        Each subject's stored alerts are read inside the transaction, so another writer of the
+        same store (a second process) is never overwritten from a stale copy. Returns the summed
+        counts and the rows that changed, as ``(change, row)`` with change new/updated/retracted.
+        """
+        a = s.alerts.c
+        counts = {"new": 0, "updated": 0, "retracted": 0, "unchanged": 0}
+        changed: list[tuple[str, dict[str, Any]]] = []
+        with self.engine.begin() as c:
+            for subject_id, since_ms, episodes in items:
+                q = select(s.alerts).where(a.subject_id == subject_id).order_by(a.start_ms, a.id)
+                if since_ms is not None:
+                    q = q.where(a.start_ms >= since_ms)
+                if kinds is not None:
+                    q = q.where(a.kind.in_(sorted(str(k) for k in kinds)))
+                stored = [dict(r) for r in c.execute(q).mappings()]
+                for change, row in plan_reconcile(subject_id, stored, episodes, now_ms):
+                    if change == "unchanged":
+                        counts["unchanged"] += 1
+                        continue
+                    counts[change] += 1
+                    if change == "new":
+                        row["id"] = c.execute(insert(s.alerts).values(**row).returning(a.id)).scalar_one()
+                    else:
+                        c.execute(update(s.alerts).where(a.id == row["id"]).values(
+                            {**{k: row[k] for k in _RECONCILED}, "updated_ms": now_ms}))
+                    changed.append((change, row))
+        return counts, changed
 
     def act_on_alert(self, alert_id: int, action: str, actor: str, note: str, now_ms: int) -> dict[str, Any]:
         """Acknowledge, escalate, close or annotate an alert; every action is recorded."""
@@ -120,6 +130,43 @@ class AlertRecords:
         with self.engine.connect() as c:
             q = select(s.alert_events).where(s.alert_events.c.alert_id == alert_id).order_by(s.alert_events.c.id)
             return [dict(r) for r in c.execute(q).mappings()]
+
+
+_RECONCILED = ("start_ms", "end_ms", "confirmed_ms", "device_id", "retracted_ms", "retract_reason")
+
+
+def plan_reconcile(subject_id: str, stored: list[dict[str, Any]], episodes: list[Episode],
+                   now_ms: int) -> list[tuple[str, dict[str, Any]]]:
+    """What reconciling ``stored`` alert rows with ``episodes`` changes, as ``(change, row)`` pairs.
+
+    Pure: change is ``new`` (a row to insert, without id), ``updated`` or ``retracted`` (the
+    stored row with its new values), or ``unchanged``.
+    """
+    # Live alerts are matched first, so a retracted one is revived only if needed.
+    stored = sorted(stored, key=lambda r: (r["retracted_ms"] is not None, r["start_ms"], r["id"]))
+    used: set[int] = set()
+    out: list[tuple[str, dict[str, Any]]] = []
+    for ep in episodes:
+        match = next((r for r in stored if r["id"] not in used and _same(r, ep)), None)
+        if match is None:
+            out.append(("new", dict(
+                kind=str(ep.kind), subject_id=subject_id, order_id=ep.order_id, order_version=ep.order_version,
+                condition_id=ep.condition_id, device_id=ep.device_id, start_ms=ep.start_ms, end_ms=ep.end_ms,
+                confirmed_ms=ep.confirmed_ms, severity=str(ep.severity), status=str(AlertStatus.OPEN),
+                created_ms=now_ms, updated_ms=now_ms)))
+            continue
+        used.add(match["id"])
+        new = dict(start_ms=ep.start_ms, end_ms=ep.end_ms, confirmed_ms=ep.confirmed_ms,
+                   device_id=ep.device_id, retracted_ms=None, retract_reason=None)
+        if all(match[k] == v for k, v in new.items()):
+            out.append(("unchanged", match))
+        else:
+            out.append(("updated", {**match, **new, "updated_ms": now_ms}))
+    for r in stored:
+        if r["id"] not in used and r["retracted_ms"] is None:
+            out.append(("retracted", {**r, "retracted_ms": now_ms, "updated_ms": now_ms,
+                                      "retract_reason": "later data no longer supports this alert"}))
+    return out
 
 
 def _same(row: dict[str, Any], ep: Episode) -> bool:

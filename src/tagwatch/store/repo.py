@@ -11,7 +11,7 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, and_, case, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Engine, Text, and_, case, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..codec import conditions_from_json, conditions_to_json
@@ -196,10 +196,25 @@ class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecord
     # -- fixes and rejects -------------------------------------------------------------------
     def insert_fix_columns(self, cols: dict[str, np.ndarray]) -> int:
         """Insert fixes given as columns (``FIX_COLUMNS``; NaN for missing numbers),
-        skipping any (device_id, ts_ms) already stored. Returns how many were new."""
+        skipping any (device_id, ts_ms) already stored. Returns how many were new.
+
+        Bumps the store's ``fix_generation``, which tells a running live engine (whose windows
+        of recent fixes are fed by its own writer) that fixes arrived by another path."""
         n = len(cols["ts_ms"])
         if n == 0:
             return 0
+        try:
+            return self._insert_fix_columns(cols)
+        finally:
+            self.bump_fix_generation()
+
+    def bump_fix_generation(self) -> None:
+        with self.engine.begin() as c:
+            if c.execute(update(s.meta).where(s.meta.c.key == "fix_generation")
+                         .values(value=func.cast(func.cast(s.meta.c.value, BigInteger) + 1, Text))).rowcount == 0:
+                c.execute(insert(s.meta).values(key="fix_generation", value="1"))
+
+    def _insert_fix_columns(self, cols: dict[str, np.ndarray]) -> int:
         values = [cols[c].tolist() for c in FIX_COLUMNS]
         if self.engine.dialect.name == "sqlite":
             # The driver's executemany is several times faster than the generic path;
@@ -220,7 +235,43 @@ class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecord
         with self.engine.begin() as c:
             return len(c.execute(stmt, rows).all())
 
-    def _copy_fixes(self, cols: dict[str, np.ndarray]) -> int:
+    def insert_fix_rows_new(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Insert fixes as ``insert_fix_columns`` does, and say which rows were new.
+
+        Returns a bool mask over the rows: True where the row was stored; False where its
+        (device_id, ts_ms) was already stored or came earlier in the batch (the first wins).
+        One transaction; the database itself says which keys it inserted (``RETURNING``), so
+        the answer holds whoever else writes the store.
+        """
+        n = len(cols["ts_ms"])
+        if n == 0:
+            return np.zeros(0, dtype=bool)
+        keys = list(zip(cols["device_id"].tolist(), cols["ts_ms"].tolist()))
+        if self.engine.dialect.name == "postgresql":
+            inserted = self._copy_fixes(cols, returning=True)
+        else:
+            values = [cols[c].tolist() for c in FIX_COLUMNS]
+            rows = list(zip(*values, strict=True))
+            width = len(FIX_COLUMNS)
+            per = max(1, 30_000 // width)  # under SQLite's bound-parameter limit
+            inserted = set()
+            one = f"({', '.join('?' * width)})"
+            with self.engine.begin() as c:
+                raw = c.connection.driver_connection
+                for i in range(0, len(rows), per):
+                    chunk = rows[i:i + per]
+                    sql = (f"INSERT INTO fixes ({', '.join(FIX_COLUMNS)}) VALUES {', '.join([one] * len(chunk))} "
+                           "ON CONFLICT DO NOTHING RETURNING device_id, ts_ms")
+                    params = [None if isinstance(v, float) and v != v else v for row in chunk for v in row]
+                    inserted.update(tuple(r) for r in raw.execute(sql, params).fetchall())
+        mask = np.zeros(n, dtype=bool)
+        for i, k in enumerate(keys):
+            if k in inserted:
+                mask[i] = True
+                inserted.discard(k)  # a second row for the same key is a duplicate
+        return mask
+
+    def _copy_fixes(self, cols: dict[str, np.ndarray], returning: bool = False):
         """PostgreSQL: COPY the batch, written as CSV by Arrow, into a temporary table, then one
         INSERT ... ON CONFLICT DO NOTHING from it (duplicates in the batch or already stored are
         skipped; its row count is exact). COPY carries data, not SQL. Loading a month of 100 tags
@@ -243,8 +294,8 @@ class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecord
                 with cur.copy(f"COPY fixes_in ({names}) FROM STDIN (FORMAT csv)") as cp:
                     cp.write(buf.getbuffer())
                 cur.execute(f"INSERT INTO fixes ({names}) SELECT {names} FROM fixes_in ORDER BY ord "
-                            "ON CONFLICT DO NOTHING")
-                return cur.rowcount
+                            "ON CONFLICT DO NOTHING" + (" RETURNING device_id, ts_ms" if returning else ""))
+                return {tuple(r) for r in cur.fetchall()} if returning else cur.rowcount
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)

@@ -130,6 +130,7 @@ alerts = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
     Index("ix_alerts_subject", "subject_id", "start_ms"),
+    Index("ix_alerts_updated", "updated_ms"),
 )
 
 alert_events = Table(
