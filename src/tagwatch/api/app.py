@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from ..clock import now_ms
 from ..codec import InputError
 from ..data import london_boroughs, london_lsoas
+from ..live.engine import LiveEngine
 from ..store import Store, StoreError
 from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_ingest, routes_matches, routes_orders,
                routes_subjects)
@@ -54,10 +55,14 @@ def node_modules_dir() -> Path | None:
     return None
 
 
-def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Callable[[], int] = now_ms) -> FastAPI:
+def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Callable[[], int] = now_ms,
+               live: LiveEngine | None = None) -> FastAPI:
+    """The web app over ``store``. ``live``: a started live engine (``tagwatch serve`` gives one);
+    without it, ingest requests are committed and judged before they are answered."""
     app = FastAPI(title="tagwatch", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Electronic monitoring: role-based access, every location read audited.")
     app.state.store, app.state.clock, app.state.settings = store, clock, settings
+    app.state.live = live if live is not None else LiveEngine(store, clock)
     for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin,
               routes_evaluation):
         app.include_router(r.router)

@@ -1,34 +1,52 @@
-"""Fixes over HTTP: a JSON batch from a gateway, and the OsmAnd protocol of phone trackers."""
+"""Fixes over HTTP: a JSON batch from a gateway, and the OsmAnd protocol of phone trackers.
+
+Both only adapt HTTP to the live engine (``tagwatch.live``), which commits and judges them.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from ..ingest.osmand import record_from_json, record_from_params
+from ..live.engine import LiveEngine
+from ..live.writer import Overloaded
 from ..model import iso
-from ..services.ingest import ingest_live
 from ..services.users import User
-from .deps import NowDep, StoreDep, allow
+from .deps import NowDep, allow
 from .schemas import FixBatch, IngestPublic
 
 router = APIRouter(tags=["ingest"])
 
 
+def _engine(request: Request) -> LiveEngine:
+    return request.app.state.live
+
+
+async def _ingest(request: Request, records: list, source: str):
+    """Hand records to the live engine; 503 with Retry-After when it is full, never a hang."""
+    try:
+        return await _engine(request).ingest(records, source)
+    except Overloaded as e:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e),
+                            headers={"Retry-After": str(e.retry_after_s)}) from None
+    except TimeoutError:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the store did not commit in time; retry",
+                            headers={"Retry-After": "5"}) from None
+
+
 @router.post("/api/fixes", response_model=IngestPublic)
-def post_fixes(batch: FixBatch, store: StoreDep, now: NowDep, user: Annotated[User, Depends(allow("gateway", "admin"))]):
-    """Store a batch of fixes; the reply comes only after they are committed to disk."""
-    rep, ev = ingest_live(store, batch.fixes, f"api:{user.username}", now)
-    return IngestPublic(accepted=rep.accepted, duplicates=rep.duplicates, rejected=rep.rejected,
-                        reasons=rep.reasons, alerts_new=ev.new if ev else 0)
+async def post_fixes(batch: FixBatch, request: Request, user: Annotated[User, Depends(allow("gateway", "admin"))]):
+    """Store a batch of fixes; the reply comes only after they are committed to disk (503: busy, retry)."""
+    rep = await _ingest(request, batch.fixes, f"api:{user.username}")
+    return IngestPublic(accepted=rep.accepted, duplicates=rep.duplicates, rejected=rep.rejected, reasons=rep.reasons)
 
 
-def _osmand(store, record: dict, now: int) -> PlainTextResponse:
-    rep, _ = ingest_live(store, [record], "osmand", now)
+async def _osmand(request: Request, record: dict) -> PlainTextResponse:
+    rep = await _ingest(request, [record], "osmand")
     if rep.rejected:
         # Traccar answers 400 to a report it cannot use; the reason is kept in the rejects.
         return PlainTextResponse(next(iter(rep.reasons)), status_code=400)
@@ -36,13 +54,13 @@ def _osmand(store, record: dict, now: int) -> PlainTextResponse:
 
 
 @router.get("/osmand", response_class=PlainTextResponse)
-def osmand_get(request: Request, store: StoreDep, now: NowDep):
+async def osmand_get(request: Request, now: NowDep):
     """OsmAnd / Traccar Client report as query parameters (id, lat, lon, timestamp, accuracy, batt)."""
-    return _osmand(store, record_from_params(request.query_params, iso(now)), now)
+    return await _osmand(request, record_from_params(request.query_params, iso(now)))
 
 
 @router.post("/osmand", response_class=PlainTextResponse)
-async def osmand_post(request: Request, store: StoreDep, now: NowDep):
+async def osmand_post(request: Request, now: NowDep):
     """OsmAnd report as query or form parameters, or Traccar Client 9's JSON body."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -54,4 +72,4 @@ async def osmand_post(request: Request, store: StoreDep, now: NowDep):
         params = dict(request.query_params)
         params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
         record = record_from_params(params, iso(now))
-    return await run_in_threadpool(_osmand, store, record, now)
+    return await _osmand(request, record)

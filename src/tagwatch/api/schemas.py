@@ -136,4 +136,4 @@ class IngestPublic(BaseModel):
     duplicates: int
     rejected: int
     reasons: dict[str, int]
-    alerts_new: int = 0
+

@@ -39,7 +39,7 @@ for name, group in (("subjects", subjects_app), ("devices", devices_app), ("orde
 for name, command in (("ingest", ingest.ingest), ("evaluate", ingest.evaluate_cmd), ("rejects", ingest.rejects),
                       ("correlate", crimes.correlate_cmd), ("evidence", evidence.evidence_cmd),
                       ("simulate", pilot.simulate), ("load", pilot.load), ("demo", pilot.demo),
-                      ("serve", web.serve)):
+                      ("serve", web.serve), ("monitor", web.monitor)):
     app.command(name)(command)
 
 # Commands of a group that live with the use case they share a module with.

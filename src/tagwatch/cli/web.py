@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
@@ -15,9 +16,10 @@ from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
 from ..codec import InputError
 from ..model import iso
 from .output import Format, render
+from ..live.engine import LiveEngine, LiveSettings
 from ..store import Store, open_store
 
-__all__ = ["serve_store", "serve", "users_app", "audit_app"]
+__all__ = ["serve_store", "serve", "monitor", "users_app", "audit_app"]
 
 users_app = typer.Typer(help="People who use the web service, their roles and caseloads.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log of location reads and changes.", no_args_is_help=True)
@@ -28,17 +30,27 @@ def _actor() -> str:
     return os.environ.get("USER") or "cli"
 
 
-def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = None) -> None:
-    """Run the web service on ``store`` until interrupted."""
+def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = None,
+                live: Optional[LiveSettings] = None, monitor: bool = True) -> None:
+    """Run the web service and its live engine on ``store`` until interrupted."""
     import logging
 
     import uvicorn
 
     from ..api import WebSettings, create_app
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")))
-    # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions.
-    uvicorn.run(web, host=host, port=port, access_log=False, log_level="info")
+    engine = LiveEngine(store, settings=live or LiveSettings())
+    engine.start(monitor=monitor)
+    web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")), live=engine)
+    try:
+        # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions.
+        uvicorn.run(web, host=host, port=port, access_log=False, log_level="info")
+    finally:
+        engine.stop()  # the writer commits what it holds before the process ends
+
+
+TickOpt = Annotated[float, typer.Option("--tick-s", help="How often the clock rules (no_comms, curfew start, "
+                                        "attendance missed, order start/end) are looked at, in seconds.")]
 
 
 @friendly
@@ -47,14 +59,36 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
           tile_url: Annotated[Optional[str], typer.Option(
               envvar="TAGWATCH_TILE_URL", help="XYZ tile server for the map, e.g. https://tiles.example/{z}/{x}/{y}.png "
               "(default: none; the map shows the shipped borough and LSOA boundaries).")] = None,
+          tick_s: TickOpt = LiveSettings.tick_s,
+          monitor: Annotated[bool, typer.Option("--monitor/--no-monitor", help="Run the clock rules in this process "
+                                                "(--no-monitor when `tagwatch monitor` runs them apart).")] = True,
           db: DbOpt = DEFAULT_DB):
-    """Serve the web API (docs at /docs) and the dashboard (at /) until Ctrl-C."""
+    """Serve the web API (docs at /docs), the dashboard (at /) and the live engine until Ctrl-C."""
     store = open_store(db, durable=True)
     if not store.users():
         console.print("[yellow]no users yet:[/yellow] create the first admin with "
                       "tagwatch users add NAME --role admin")
     console.print(f"dashboard http://{host}:{port}/  API docs http://{host}:{port}/docs")
-    serve_store(store, host, port, tile_url)
+    serve_store(store, host, port, tile_url, replace(LiveSettings(), tick_s=tick_s), monitor)
+
+
+@friendly
+def monitor(tick_s: TickOpt = LiveSettings.tick_s, db: DbOpt = DEFAULT_DB):
+    """Run the clock rules (no_comms, curfew start, attendance missed, order start/end) in their own process."""
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    engine = LiveEngine(open_store(db, durable=True), settings=replace(LiveSettings(), tick_s=tick_s), memory=False)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine.start(monitor=True)
+    console.print(f"monitoring {engine.subjects()} subjects every {tick_s:g} s (Ctrl-C stops); "
+                  "run tagwatch serve --no-monitor beside it")
+    stop.wait()
+    engine.stop()
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -23,7 +23,7 @@ from .correlation import recheck_after_ingest
 from .evaluation import EvalReport, evaluate, subjects_touched
 
 __all__ = ["IngestReport", "IngestOutcome", "ingest_files", "ingest_records", "store_fix_columns", "ingest_live",
-           "ingest_and_evaluate"]
+           "ingest_and_evaluate", "fix_columns", "with_bng", "note_touched", "http_records", "store_rejects"]
 
 BATCH = 20_000
 
@@ -60,17 +60,18 @@ def ingest_records(store: Store, records: Iterable[tuple[int | None, str, dict |
         else:
             good.append(row)
         if len(good) >= BATCH:
-            store_fix_columns(store, _columns(good), report)
+            store_fix_columns(store, fix_columns(good), report)
             good = []
         if len(bad) >= BATCH:
-            _store_rejects(store, bad, source, now_ms)
+            store_rejects(store, bad, source, now_ms)
             bad = []
-    store_fix_columns(store, _columns(good), report)
-    _store_rejects(store, bad, source, now_ms)
+    store_fix_columns(store, fix_columns(good), report)
+    store_rejects(store, bad, source, now_ms)
     return report
 
 
-def _columns(rows: list[dict]) -> dict[str, np.ndarray]:
+def fix_columns(rows: list[dict]) -> dict[str, np.ndarray]:
+    """Validated rows (``validate_record``'s) as numpy columns; NaN for missing numbers."""
     nan = float("nan")
     cols = {k: [r[k] for r in rows] for k in ("device_id", "ts_ms", "strap", "received_ms")}
     for k in ("lat", "lon", "accuracy_m", "battery_pct"):
@@ -78,26 +79,38 @@ def _columns(rows: list[dict]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=object if k in ("device_id", "strap") else None) for k, v in cols.items()}
 
 
-def store_fix_columns(store: Store, cols: dict[str, np.ndarray], report: IngestReport) -> None:
-    """Project positions to BNG metres once, store, and note what evaluation must revisit."""
-    n = len(cols.get("ts_ms", ()))
-    if n == 0:
-        return
+def with_bng(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns with BNG metres ``x``/``y`` added: projected once, at ingest (NaN: no position)."""
     lat, lon = cols["lat"].astype(np.float64), cols["lon"].astype(np.float64)
     x, y = to_bng(lon, lat)
     no_position = np.isnan(lat)  # pyproj maps NaN to inf; keep "no position" as NaN
-    cols = {**cols, "x": np.where(no_position, np.nan, x), "y": np.where(no_position, np.nan, y)}
+    return {**cols, "x": np.where(no_position, np.nan, x), "y": np.where(no_position, np.nan, y)}
+
+
+def note_touched(report: IngestReport, cols: dict[str, np.ndarray]) -> None:
+    """Record, per device, the earliest fix time in ``cols``: what evaluation must look at again."""
+    if len(cols.get("ts_ms", ())) == 0:
+        return
     table = pa.table({"d": cols["device_id"].astype(str), "t": cols["ts_ms"].astype(np.int64)})
     for r in table.group_by("d").aggregate([("t", "min")]).to_pylist():
         dev, t = r["d"], r["t_min"]
         prev = report.touched.get(dev)
         report.touched[dev] = t if prev is None else min(prev, t)
+
+
+def store_fix_columns(store: Store, cols: dict[str, np.ndarray], report: IngestReport) -> None:
+    """Project positions to BNG metres once, store, and note what evaluation must revisit."""
+    n = len(cols.get("ts_ms", ()))
+    if n == 0:
+        return
+    cols = with_bng(cols)
+    note_touched(report, cols)
     new = store.insert_fix_columns(cols)
     report.accepted += new
     report.duplicates += n - new
 
 
-def _store_rejects(store: Store, rejects: list[Reject], source: str, now_ms: int) -> None:
+def store_rejects(store: Store, rejects: list[Reject], source: str, now_ms: int) -> None:
     store.add_rejects({"source": source, "line_no": r.line_no, "raw": r.raw, "reason": r.reason,
                        "received_ms": now_ms} for r in rejects)
 
@@ -122,22 +135,27 @@ def ingest_files(store: Store, paths: Sequence[Path], now_ms: int,
 
 
 # -- live ingest (the web service) -------------------------------------------------------------------
-def ingest_live(store: Store, records: list[dict], source: str, now_ms: int) -> tuple[IngestReport, EvalReport | None]:
+def ingest_live(store: Store, records: list, source: str, now_ms: int) -> tuple[IngestReport, EvalReport | None]:
     """Validate and store fixes that arrived over HTTP, then re-evaluate the subjects they touch.
 
-    Returns once the fixes are committed (the caller acknowledges them only then).
-    Rejected records are stored with their reason, as for files.
+    The synchronous path (tests, scripts); ``tagwatch serve`` goes through the live engine
+    (``tagwatch.live``), which commits concurrent requests together and evaluates off the
+    request path. Rejected records are stored with their reason, as for files.
     """
-    items = [(n, json.dumps(r, sort_keys=True, default=str)[:2000], r if isinstance(r, dict) else None,
-              None if isinstance(r, dict) else "unparsable: a fix must be a JSON object")
-             for n, r in enumerate(records, start=1)]
-    report = ingest_records(store, items, source, now_ms)
+    report = ingest_records(store, http_records(records), source, now_ms)
     if not report.touched:
         return report, None
     since = subjects_touched(store, report.touched)
     ev = evaluate(store, now_ms, now_ms, since)
     recheck_after_ingest(store, since, now_ms)
     return report, ev
+
+
+def http_records(records: list) -> list[tuple[int, str, dict | None, str | None]]:
+    """Records from a JSON body as the validator takes them: (number, raw text, record, error)."""
+    return [(n, json.dumps(r, sort_keys=True, default=str)[:2000], r if isinstance(r, dict) else None,
+             None if isinstance(r, dict) else "unparsable: a fix must be a JSON object")
+            for n, r in enumerate(records, start=1)]
 
 
 # -- files, then the subjects they touch (the CLI's ingest and load) ----------------------------------

@@ -193,6 +193,28 @@ class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecord
         return [Order(r["id"], r["subject_id"], OrderType(r["type"]), r["start_ms"], r["end_ms"],
                       tuple(versions.get(r["id"], ())), r["ended_ms"], r["end_reason"]) for r in rows]
 
+    def enrolment_fingerprint(self) -> tuple:
+        """Changes whenever a subject, device, assignment, order, variation or order end is added or
+        changed: cheap (a few aggregates), for a live engine to notice changes made elsewhere."""
+        with self.engine.connect() as c:
+            return tuple(c.execute(q).one() for q in (
+                select(func.count(), func.max(s.orders.c.ended_ms), func.sum(s.orders.c.end_ms)).select_from(s.orders),
+                select(func.count(), func.max(s.order_versions.c.effective_from_ms)).select_from(s.order_versions),
+                select(func.count(), func.sum(s.assignments.c.to_ms), func.max(s.assignments.c.from_ms))
+                .select_from(s.assignments),
+                select(func.count()).select_from(s.devices)))
+
+    def last_received_by_device(self, device_ids: Iterable[str]) -> dict[str, int]:
+        """The latest arrival time of each device's reports (one index probe per device)."""
+        f = s.fixes.c
+        out = {}
+        with self.engine.connect() as c:
+            for d in device_ids:
+                t = c.execute(select(func.max(f.received_ms)).where(f.device_id == d)).scalar_one()
+                if t is not None:
+                    out[d] = int(t)
+        return out
+
     # -- fixes and rejects -------------------------------------------------------------------
     def insert_fix_columns(self, cols: dict[str, np.ndarray]) -> int:
         """Insert fixes given as columns (``FIX_COLUMNS``; NaN for missing numbers),
