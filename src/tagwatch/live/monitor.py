@@ -25,9 +25,10 @@ _FAR = 2**62
 
 
 def in_force(state: SubjectState, now_ms: int) -> bool:
-    """Some order of the subject is in force now, or starts within a day."""
+    """Some order of the subject is in force now, starts within a day, or ended since the last evaluation."""
+    since = now_ms if state.as_of_ms is None else min(state.as_of_ms, now_ms)
     for sp in version_spans(state.orders):
-        if sp.start_ms <= now_ms + _DAY and sp.end_ms > now_ms:
+        if sp.start_ms <= now_ms + _DAY and sp.end_ms > since:
             return True
     return False
 
