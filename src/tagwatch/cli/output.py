@@ -4,8 +4,9 @@ A :class:`Listing` names a command's columns: all of them (what JSON, CSV and ``
 the few a table shows by default, which hold times and which are free text. Tables are made to fit
 the terminal (``COLUMNS``) without cutting anything: ids, kinds, times and numbers are never
 wrapped or elided; only free text wraps. When even that cannot fit, the table runs past the
-terminal's edge rather than hide a value. Times in tables are London local time, to the minute
-(:func:`london_time`); JSON and CSV keep the exact ISO 8601 UTC text.
+terminal's edge rather than hide a value. Times in tables are Europe/London local time, to the
+minute (:func:`london_time`), with the year said once under the table when all fall in one year;
+JSON and CSV keep the exact ISO 8601 UTC text.
 """
 
 from __future__ import annotations
@@ -27,14 +28,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..clock import now_ms
 from ..codec import InputError
 
 __all__ = ["Format", "Listing", "View", "london_time", "render", "render_record"]
 
 LONDON = ZoneInfo("Europe/London")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-RECENT_MS = 183 * 86_400_000  # within about six months of now, a time is shown without its year
 GAP = 2  # spaces between table columns
 TEXT_MIN = 10  # the narrowest a free-text column is folded to before the table runs past the terminal
 
@@ -45,21 +44,26 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def london_time(value: int | str | None, now: int | None = None) -> str:
-    """Epoch ms or ISO 8601 text as compact Europe/London time: ``01 Dec 19:05``, or
-    ``01 Dec 2025 19:05`` when more than about six months from now (as ``ls -l`` does)."""
-    if value is None or value == "":
-        return ""
+def _london(value: Any) -> datetime | None:
+    """A time column's value (epoch ms, or ISO 8601 text with an offset) in Europe/London; None if none."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
     try:
         if isinstance(value, str):
-            dt = datetime.fromisoformat(value).astimezone(LONDON)
-        else:
-            dt = datetime.fromtimestamp(value / 1000, LONDON)
-    except (TypeError, ValueError, OverflowError):
-        return str(value)
-    now = now_ms() if now is None else now
-    year = "" if abs(dt.timestamp() * 1000 - now) < RECENT_MS else f" {dt.year}"
-    return f"{dt.day:02d} {MONTHS[dt.month - 1]}{year} {dt.hour:02d}:{dt.minute:02d}"
+            dt = datetime.fromisoformat(value)
+            return dt.astimezone(LONDON) if dt.tzinfo else None
+        return datetime.fromtimestamp(value / 1000, LONDON)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def london_time(value: int | str | None, year: bool = True) -> str:
+    """Epoch ms or ISO 8601 text as compact Europe/London time, to the minute: ``01 Dec 2026 19:05``,
+    or ``01 Dec 19:05`` without ``year`` (for a table whose times all fall in one year, said once)."""
+    dt = _london(value)
+    if dt is None:
+        return "" if value is None else str(value)
+    return f"{dt.day:02d} {MONTHS[dt.month - 1]}{f' {dt.year}' if year else ''} {dt.hour:02d}:{dt.minute:02d}"
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,10 @@ def _export(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: Form
     sys.stdout.write(buf.getvalue())
 
 
-def _cell(value: Any, is_time: bool, now: int) -> str:
+def _cell(value: Any, is_time: bool, year: bool = True) -> str:
     if value is None:
         return ""
-    return london_time(value, now) if is_time else str(value)
+    return london_time(value, year) if is_time else str(value)
 
 
 def _text(value: str, **style: Any) -> Text:
@@ -163,14 +167,16 @@ def render(rows: Sequence[Mapping[str, Any]], spec: Listing | View | Sequence[st
     if fmt is not Format.table:
         _export(rows, view.exported, fmt)
         return
-    listing, now = view.listing, now_ms()
-    cells = [[_cell(r.get(c), c in listing.times, now) for c in view.shown] for r in rows]
+    listing = view.listing
+    years = {dt.year for r in rows for c in view.shown if c in listing.times and (dt := _london(r.get(c)))}
+    cells = [[_cell(r.get(c), c in listing.times, len(years) > 1) for c in view.shown] for r in rows]
     widths = [_width([c, *(row[i] for row in cells)]) for i, c in enumerate(view.shown)]
     text = [c in listing.text for c in view.shown]
     gaps = GAP * max(len(widths) - 1, 0)
     need = gaps + sum(min(w, TEXT_MIN) if t else w for w, t in zip(widths, text))
     table = Table(title=_text(title) if title else None, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  padding=(0, GAP - 1, 0, 0), title_justify="left")
+                  padding=(0, GAP - 1, 0, 0), title_justify="left", caption_justify="left",
+                  caption=years and "Europe/London time" + (f", {min(years)}" if len(years) == 1 else "") or None)
     for i, c in enumerate(view.shown):
         numeric = bool(rows) and all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
                                      for r in rows if r.get(c) is not None)
@@ -190,13 +196,12 @@ def render_record(record: Mapping[str, Any], spec: Listing | View | Sequence[str
     if fmt is not Format.table:
         _export([record], view.exported, fmt)
         return
-    now = now_ms()
     keys = [f"{c}:" for c in view.shown]
     grid = Table.grid(padding=(0, GAP - 1, 0, 0))
     grid.add_column(no_wrap=True, min_width=_width(keys))
     grid.add_column(overflow="fold")
     for key, c in zip(keys, view.shown):
-        grid.add_row(_text(key), _text(_cell(record.get(c), c in view.listing.times, now)))
+        grid.add_row(_text(key), _text(_cell(record.get(c), c in view.listing.times)))
     console = _console(_width(keys) + GAP - 1 + TEXT_MIN, 0, False)
     if title:
         console.print(_text(title, style="bold", overflow="fold"))
