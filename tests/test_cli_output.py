@@ -158,11 +158,15 @@ def test_show_is_a_field_list_with_the_history_below(world, args, parts, width):
             assert any(all(c in line for c in cells) for line in lines), cells
 
 
-@pytest.mark.parametrize("args", [("rules", "show"), ("alcohol", "rules")])
-def test_settings_are_a_field_list(world, args):
+@pytest.mark.parametrize("args, line", [
+    (("rules", "show"), r"dwell_s: +120"),
+    (("alcohol", "rules"), r"threshold_g_dl: +0\.02"),
+    (("report", "aamr", "--to", AS_OF), r"readings: +240"),
+])
+def test_settings_and_figures_are_a_field_list(world, args, line):
     result = world.call(*args, width=80)
     _assert_fits(result, 80)
-    assert re.search(r"^(dwell_s|threshold_g_dl): +[0-9.]+ *$", result.stdout, re.M), result.stdout
+    assert re.search(f"^{line} *$", result.stdout, re.M), result.stdout
 
 
 @pytest.mark.parametrize("args, listing", LISTINGS, ids=IDS)

@@ -158,9 +158,9 @@ def report_aamr(start: Annotated[str | None, typer.Option("--from", help="Period
         text = json.dumps({"from": iso(rep.from_ms), "to": iso(rep.to_ms), "as_of": iso(rep.as_of_ms), **summary,
                            "orders": [_order_row(o) for o in rep.orders]}, indent=2) + "\n"
     else:
-        rows = [{"figure": k.replace("_", " "), "value": "" if v is None else v} for k, v in summary.items()]
-        render(rows, ["figure", "value"], Format.table,
-               f"AAMR {iso(rep.from_ms)} to {iso(rep.to_ms)} (as of {iso(rep.as_of_ms)})")
+        figures = {k.replace("_", " "): v for k, v in summary.items()}
+        render_record(figures, list(figures), Format.table,
+                      f"AAMR {iso(rep.from_ms)} to {iso(rep.to_ms)} (as of {iso(rep.as_of_ms)})")
         return
     if out:
         Path(out).write_text(text, encoding="utf-8")
