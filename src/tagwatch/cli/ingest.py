@@ -17,9 +17,8 @@ from .output import Format, Listing, render
 
 __all__ = ["ingest", "evaluate_cmd", "rejects", "ingest_with_progress"]
 
-REJECTS = Listing(("id", "source", "line_no", "reason", "raw", "received"),
-                  default=("id", "line_no", "reason", "raw", "received"),
-                  times={"received"}, text={"source", "reason", "raw"})
+REJECTS = Listing(("id", "source", "line_no", "reason", "raw", "received"), times={"received"},
+                  text={"source", "reason", "raw"})
 
 
 def ingest_with_progress(store: Store, files: list[Path], as_of: Optional[int], evaluate: bool = True,
