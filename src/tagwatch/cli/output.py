@@ -153,6 +153,13 @@ def _width(texts: Iterable[str]) -> int:
     return max((cell_len(line) for t in texts for line in (t.splitlines() or [""])), default=0)
 
 
+def _caption(years: set[int]) -> str | None:
+    """Under a table with times: their zone, and their year when they share one (the cells omit it)."""
+    if not years:
+        return None
+    return "Europe/London time" + (f", {min(years)}" if len(years) == 1 else "")
+
+
 def _console(need: int, natural: int, wide: bool) -> Console:
     """The terminal's console, or a wider one when the table cannot fit without cutting a value."""
     console = Console()
@@ -176,7 +183,7 @@ def render(rows: Sequence[Mapping[str, Any]], spec: Listing | View | Sequence[st
     need = gaps + sum(min(w, TEXT_MIN) if t else w for w, t in zip(widths, text))
     table = Table(title=_text(title) if title else None, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                   padding=(0, GAP - 1, 0, 0), title_justify="left", caption_justify="left",
-                  caption=years and "Europe/London time" + (f", {min(years)}" if len(years) == 1 else "") or None)
+                  caption=_caption(years))
     for i, c in enumerate(view.shown):
         numeric = bool(rows) and all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
                                      for r in rows if r.get(c) is not None)
