@@ -12,9 +12,10 @@ import typer
 from rich.progress import Progress
 
 from ..services import alcohol as svc
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, setting_pairs, ts_opt
+from .common import (DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, setting_pairs,
+                     ts_opt)
 from ..model import iso
-from .output import Format, render
+from .output import Format, Listing, render, render_record
 from ..store import Store, open_store
 
 __all__ = ["alcohol_app", "ingest_readings_and_evaluate", "report_aamr"]
@@ -23,6 +24,13 @@ alcohol_app = typer.Typer(help="Alcohol tags: transdermal readings, drinking eve
                           no_args_is_help=True)
 
 AsOf = Annotated[str | None, typer.Option(help="Evaluation horizon (ISO with offset); default now.")]
+CURVES = Listing(("subject_id", "start", "peak_at", "peak_g_dl", "end", "readings", "rise_g_dl_h", "fall_g_dl_h",
+                  "confirmed", "verdict"),
+                 default=("subject_id", "start", "peak_g_dl", "end", "verdict"),
+                 times={"start", "peak_at", "end", "confirmed"}, text={"verdict"})
+DAYS = Listing(("date", "order_id", "hours", "readings", "expected", "drinking", "obstruction_or_tamper",
+                "missed_readings", "compliant"),
+               default=("date", "hours", "drinking", "obstruction_or_tamper", "missed_readings", "compliant"))
 
 
 def ingest_readings_and_evaluate(store: Store, files: list[Path], as_of: int | None, evaluate: bool = True):
@@ -67,8 +75,10 @@ def evaluate(as_of: AsOf = None, db: DbOpt = DEFAULT_DB):
 @friendly
 def events(subject: str | None = None,
            all_: Annotated[bool, typer.Option("--all", help="Also curves that did not confirm, with the reason.")] = False,
-           as_of: AsOf = None, fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+           as_of: AsOf = None, fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+           db: DbOpt = DEFAULT_DB):
     """Drinking events found on the curves (peak, rise and fall rates, verdict)."""
+    view = CURVES.view(columns, wide)
     store = open_store(db)
     as_of_ms = ts_opt(as_of, "--as-of", now_ms())
     rows = []
@@ -80,8 +90,7 @@ def events(subject: str | None = None,
                              "rise_g_dl_h": None if c.rise_g_dl_h is None else round(c.rise_g_dl_h, 4),
                              "fall_g_dl_h": None if c.fall_g_dl_h is None else round(c.fall_g_dl_h, 4),
                              "confirmed": iso(c.confirm_ms), "verdict": c.verdict})
-    render(rows, ["subject_id", "start", "peak_at", "peak_g_dl", "end", "readings", "rise_g_dl_h", "fall_g_dl_h",
-                  "confirmed", "verdict"], fmt, f"Alcohol curves ({len(rows)})")
+    render(rows, view, fmt, f"Alcohol curves ({len(rows)})")
 
 
 @alcohol_app.command("days")
@@ -89,8 +98,10 @@ def events(subject: str | None = None,
 def days(subject: str,
          start: Annotated[str | None, typer.Option("--from", help="Period start (ISO, offset).")] = None,
          end: Annotated[str | None, typer.Option("--to", help="Period end (ISO, offset).")] = None,
-         as_of: AsOf = None, fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+         as_of: AsOf = None, fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+         db: DbOpt = DEFAULT_DB):
     """One subject's monitored days in Europe/London time, and whether each was compliant."""
+    view = DAYS.view(columns, wide)
     store = open_store(db)
     to_ms = ts_opt(end, "--to")
     as_of_ms = ts_opt(as_of, "--as-of", min(to_ms, now_ms()) if to_ms is not None else now_ms())
@@ -98,8 +109,7 @@ def days(subject: str,
              "expected": round(d.expected, 1), "drinking": d.drinking, "obstruction_or_tamper": d.integrity,
              "missed_readings": d.gap, "compliant": d.compliant}
             for d in svc.subject_days(store, subject, ts_opt(start, "--from"), to_ms, as_of_ms)]
-    render(rows, ["date", "order_id", "hours", "readings", "expected", "drinking", "obstruction_or_tamper",
-                  "missed_readings", "compliant"], fmt, f"Monitored days of {subject} ({len(rows)})")
+    render(rows, view, fmt, f"Monitored days of {subject} ({len(rows)})")
 
 
 @alcohol_app.command("rules")
@@ -107,8 +117,7 @@ def days(subject: str,
 def rules(db: DbOpt = DEFAULT_DB):
     """Show the alcohol rule settings in force for this store."""
     s = svc.get_alcohol_settings(open_store(db))
-    render([{"setting": n, "value": getattr(s, n)} for n in s.names()], ["setting", "value"], Format.table,
-           "Alcohol rules")
+    render_record({n: getattr(s, n) for n in s.names()}, s.names(), Format.table, "Alcohol rules")
 
 
 @alcohol_app.command("set")
@@ -149,9 +158,9 @@ def report_aamr(start: Annotated[str | None, typer.Option("--from", help="Period
         text = json.dumps({"from": iso(rep.from_ms), "to": iso(rep.to_ms), "as_of": iso(rep.as_of_ms), **summary,
                            "orders": [_order_row(o) for o in rep.orders]}, indent=2) + "\n"
     else:
-        rows = [{"figure": k.replace("_", " "), "value": "" if v is None else v} for k, v in summary.items()]
-        render(rows, ["figure", "value"], Format.table,
-               f"AAMR {iso(rep.from_ms)} to {iso(rep.to_ms)} (as of {iso(rep.as_of_ms)})")
+        figures = {k.replace("_", " "): v for k, v in summary.items()}
+        render_record(figures, list(figures), Format.table,
+                      f"AAMR {iso(rep.from_ms)} to {iso(rep.to_ms)} (as of {iso(rep.as_of_ms)})")
         return
     if out:
         Path(out).write_text(text, encoding="utf-8")

@@ -10,28 +10,33 @@ import typer
 from ..model import iso
 from ..services import changes
 from ..store import open_store
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
-from .output import Format, render
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
+from .output import Format, Listing, render, render_record
 
 __all__ = ["alerts_app"]
 
 alerts_app = typer.Typer(help="List alerts, or work them: ack, escalate, note, close.")
-ALERT_COLUMNS = ["id", "kind", "severity", "status", "subject_id", "order_id", "order_version", "condition_id",
-                 "device_id", "start", "end", "confirmed"]
+ALERTS = Listing(("id", "kind", "severity", "status", "subject_id", "order_id", "order_version", "condition_id",
+                  "device_id", "start", "end", "confirmed"),
+                 default=("id", "kind", "status", "subject_id", "start", "end"),
+                 times={"start", "end", "confirmed"})
+ALERT = ALERTS.plus(["retracted", "retract_reason"], times=["retracted"], text=["retract_reason"])
+EVENTS = Listing(("at", "actor", "action", "note"), times={"at"}, text={"note"})
 
 
 @alerts_app.callback(invoke_without_command=True)
 @friendly
 def alerts(ctx: typer.Context, subject: Optional[str] = None, kind: Optional[str] = None,
            status: Optional[str] = None, all_: Annotated[bool, typer.Option("--all", help="Include retracted.")] = False,
-           fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+           fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False, db: DbOpt = DEFAULT_DB):
     """List alerts (open ones have no end)."""
     if ctx.invoked_subcommand:
         return
+    view = (ALERTS.plus(["retracted_ms"], default=True, times=["retracted_ms"]) if all_ else ALERTS).view(columns, wide)
     rows = open_store(db).alerts(subject, kind, status, include_retracted=all_)
     for r in rows:
         r.update(start=iso(r["start_ms"]), end=iso(r["end_ms"]), confirmed=iso(r["confirmed_ms"]))
-    render(rows, ALERT_COLUMNS + (["retracted_ms"] if all_ else []), fmt, f"Alerts ({len(rows)})")
+    render(rows, view, fmt, f"Alerts ({len(rows)})")
 
 
 @alerts_app.command("show")
@@ -44,9 +49,9 @@ def alerts_show(alert_id: int, fmt: FormatOpt = Format.table, db: DbOpt = DEFAUL
         raise LookupError(f"no alert {alert_id}")
     alert = {**rows[0], "start": iso(rows[0]["start_ms"]), "end": iso(rows[0]["end_ms"]),
              "confirmed": iso(rows[0]["confirmed_ms"]), "retracted": iso(rows[0]["retracted_ms"])}
-    render([alert], ALERT_COLUMNS + ["retracted", "retract_reason"], fmt, f"Alert {alert_id}")
+    render_record(alert, ALERT, fmt, f"Alert {alert_id}")
     events = [{**e, "at": iso(e["ts_ms"])} for e in store.alert_events(alert_id)]
-    render(events, ["at", "actor", "action", "note"], fmt, "History")
+    render(events, EVENTS, fmt, "History")
 
 
 def _act(action: str):

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
 from ..areas.trends import change_against_baseline
 from ..codec import InputError
-from .output import Format, render
+from .output import Format, Listing, render, render_record
 from ..services.areas import (borough_series, community_safety_index, import_area_files, pilot_effect,
                             read_extra_variables)
 from ..store import open_store
@@ -21,6 +21,12 @@ __all__ = ["areas_app"]
 
 areas_app = typer.Typer(help="Area crime statistics (police.uk street-level files) and the community safety index.",
                         no_args_is_help=True)
+MONTHS = Listing(("reported_by", "month", "rows", "no_location", "rejected", "source"), text={"reported_by", "source"})
+LSOA_INDEX = Listing(("code", "name", "borough", "population", "index", "flagged"), text={"name", "borough"})
+BOROUGH_INDEX = Listing(("code", "lsoas", "population", "index", "flagged"), text={"code"})
+TRENDS = Listing(("borough", "category", "baseline_year", "year", "months", "baseline", "value", "change_pct"),
+                 default=("borough", "category", "year", "months", "baseline", "value", "change_pct"),
+                 text={"borough", "category"})
 
 
 @areas_app.command("import")
@@ -44,10 +50,11 @@ def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_ok
 
 @areas_app.command("list")
 @friendly
-def areas_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+def areas_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+               db: DbOpt = DEFAULT_DB):
     """The forces' months imported, with the file each came from."""
-    rows = open_store(db).area_months_stored()
-    render(rows, ["reported_by", "month", "rows", "no_location", "rejected", "source"], fmt, "Area crime months")
+    view = MONTHS.view(columns, wide)
+    render(open_store(db).area_months_stored(), view, fmt, "Area crime months")
 
 
 def _months(start: str | None, end: str | None) -> tuple[str, str] | None:
@@ -72,7 +79,8 @@ def areas_index(force: Annotated[list[str] | None, typer.Option(
                 end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
                 level: Annotated[str, typer.Option(help="lsoa or borough.")] = "lsoa",
                 top: Annotated[int, typer.Option(help="Show the N highest (0: all).")] = 20,
-                fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+                fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                db: DbOpt = DEFAULT_DB):
     """The community safety index per LSOA or borough (100 = the area's average; over 200 flagged)."""
     if level not in ("lsoa", "borough"):
         raise InputError("--level must be lsoa or borough")
@@ -93,10 +101,8 @@ def areas_index(force: Annotated[list[str] | None, typer.Option(
         for k, v in list(r.items()):
             if isinstance(v, float):
                 r[k] = round(v, 1) if k.endswith("index") or k == "population" else round(v, 6)
-    cols = ["code", "name", "borough", "population", "index", "flagged"] if level == "lsoa" else \
-        ["code", "lsoas", "population", "index", "flagged"]
-    render(rows, cols + [f"{v}_index" for v in res.variables], fmt,
-           f"Community safety index by {level} (top {len(rows)})")
+    listing = (LSOA_INDEX if level == "lsoa" else BOROUGH_INDEX).plus(f"{v}_index" for v in res.variables)
+    render(rows, listing.view(columns, wide), fmt, f"Community safety index by {level} (top {len(rows)})")
 
 
 @areas_app.command("trends")
@@ -104,8 +110,10 @@ def areas_index(force: Annotated[list[str] | None, typer.Option(
 def areas_trends(baseline: Annotated[int | None, typer.Option(help="Baseline year; default the first year imported.")] = None,
                  force: Annotated[list[str] | None, typer.Option(help="Area: this police force (repeatable).")] = None,
                  la: Annotated[list[str] | None, typer.Option("--la", help="Area: this borough (repeatable).")] = None,
-                 fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+                 fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                 db: DbOpt = DEFAULT_DB):
     """Neighbourhood crime by borough and category: each later year against the baseline year (same months)."""
+    view = TRENDS.view(columns, wide)
     ser = borough_series(open_store(db), force, la)
     base = baseline or int(ser.months[0][:4])
     rows = []
@@ -115,8 +123,7 @@ def areas_trends(baseline: Annotated[int | None, typer.Option(help="Baseline yea
             for ch in change_against_baseline(ser.months, values, base):
                 rows.append({"borough": b, "category": c, **ch,
                              "change_pct": None if ch["change_pct"] is None else round(ch["change_pct"], 1)})
-    render(rows, ["borough", "category", "baseline_year", "year", "months", "baseline", "value", "change_pct"], fmt,
-           f"Neighbourhood crime against {base}")
+    render(rows, view, fmt, f"Neighbourhood crime against {base}")
 
 
 @areas_app.command("effect")
@@ -136,4 +143,4 @@ def areas_effect(pilot: Annotated[list[str], typer.Option(help="A pilot borough 
            "effect_pct": None if r.effect_pct is None else round(r.effect_pct, 1), "pilot_boroughs": r.n_treated,
            "other_boroughs": r.n_control, "months_before": r.n_pre, "months_from_start": r.n_post,
            "pre_trend": None if r.pre_trend is None else round(r.pre_trend, 4)}
-    render([row], list(row), fmt, f"Pilot effect from {start} ({confidence:.0%} interval, {r.covariance})")
+    render_record(row, list(row), fmt, f"Pilot effect from {start} ({confidence:.0%} interval, {r.covariance})")

@@ -15,7 +15,8 @@ from ..ingest.fixes import FileError
 from .output import Format
 from ..store import StoreError
 
-__all__ = ["console", "DbOpt", "DEFAULT_DB", "FormatOpt", "friendly", "now_ms", "ts_opt", "Format", "setting_pairs"]
+__all__ = ["console", "ColumnsOpt", "DbOpt", "DEFAULT_DB", "FormatOpt", "WideOpt", "friendly", "now_ms", "ts_opt",
+           "Format", "setting_pairs"]
 
 console = Console(stderr=True)
 DEFAULT_DB = "sqlite:///tagwatch.db"
@@ -33,6 +34,11 @@ def _db_url(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
 
 DbOpt = Annotated[str, typer.Option("--db", envvar="TAGWATCH_DB", callback=_db_url, help="SQLAlchemy URL of the store.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+ColumnsOpt = Annotated[Optional[str], typer.Option(
+    "--columns", help="Columns to show, comma-separated (an unknown name lists the valid ones); "
+    "with --format json or csv, the fields to give.")]
+WideOpt = Annotated[bool, typer.Option(
+    "--wide", help="Table: every column, at full width (may run past the terminal's edge).")]
 
 
 def friendly(fn: Callable) -> Callable:

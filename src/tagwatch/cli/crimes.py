@@ -12,20 +12,31 @@ from typing import Optional
 from rich.progress import Progress
 
 from ..services import changes
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
 from ..codec import InputError
 from ..correlate import MatchParams
 from ..correlate.score import ScoreParams
 from ..services.correlation import correlate, run_matches
 from ..ingest.crimes import read_crime_file
 from ..model import iso
-from .output import Format, render
+from .output import Format, Listing, render, render_record
 from ..store import open_store
 
 __all__ = ["crimes_app", "correlate_cmd", "matches_app"]
 
 crimes_app = typer.Typer(help="Reported crimes, for correlation with tracks.", no_args_is_help=True)
 matches_app = typer.Typer(help="Correlation matches: show one, and qualify, authorise and share it.", no_args_is_help=True)
+CRIMES = Listing(("force", "crime_ref", "version", "crime_type", "from", "to", "lat", "lon", "location_accuracy_m",
+                  "changed"),
+                 default=("force", "crime_ref", "version", "crime_type", "from", "to"),
+                 times={"from", "to"}, text={"crime_type", "changed"})
+MATCHES = Listing(("id", "run_id", "subject_id", "force", "crime_ref", "crime_version", "evidence", "closest_m",
+                   "closest", "first_within", "last_within", "within_s", "speed_mps", "heading_deg", "score",
+                   "significant", "parts"),
+                  default=("id", "subject_id", "crime_ref", "closest_m", "closest", "score", "significant"),
+                  times={"closest", "first_within", "last_within"}, text={"parts"})
+MATCH = MATCHES.plus(["engine_version"])
+DECISIONS = Listing(("at", "actor", "action", "force", "note"), times={"at"}, text={"note"})
 
 
 @crimes_app.command("import")
@@ -57,15 +68,12 @@ def crimes_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_o
 @crimes_app.command("list")
 @friendly
 def crimes_list(all_versions: Annotated[bool, typer.Option("--all-versions", help="Every version, not only the latest.")] = False,
-                fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+                fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                db: DbOpt = DEFAULT_DB):
     """List reported crimes (latest version of each)."""
+    view = CRIMES.view(columns, wide)
     rows = [{**r, "from": iso(r["from_ms"]), "to": iso(r["to_ms"])} for r in open_store(db).crimes(all_versions)]
-    render(rows, ["force", "crime_ref", "version", "crime_type", "from", "to", "lat", "lon", "location_accuracy_m",
-                  "changed"], fmt, "Crimes")
-
-
-MATCH_COLUMNS = ["id", "run_id", "subject_id", "force", "crime_ref", "crime_version", "evidence", "closest_m", "closest",
-                 "first_within", "last_within", "within_s", "speed_mps", "heading_deg", "score", "significant", "parts"]
+    render(rows, view, fmt, "Crimes")
 
 
 @friendly
@@ -82,8 +90,10 @@ def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from
                   threshold: Annotated[float, typer.Option(help="Score at or above which a match is significant.")] = ScoreParams().threshold,
                   risk: Annotated[Optional[list[str]], typer.Option(help="Only subjects of this risk level (repeatable).")] = None,
                   significant: Annotated[bool, typer.Option("--significant", help="List only significant matches.")] = False,
-                  fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+                  fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                  db: DbOpt = DEFAULT_DB):
     """Check tracks against reported crimes; the run and its matches are stored, never erased."""
+    view = MATCHES.view(columns, wide)  # a wrong column name stops before the run is stored
     store = open_store(db)
     params = MatchParams(radius_m=radius, buffer_s=buffer * 60, max_gap_s=max_gap * 60, gap_near_m=gap_near)
     by_type = {}
@@ -101,7 +111,7 @@ def correlate_cmd(since: Annotated[Optional[str], typer.Option(help="Crimes from
                   f"{run['matches']} matches, {run['significant']} significant")
     rows = [{**r, "closest": iso(r["closest_ms"]), "first_within": iso(r["first_within_ms"]),
              "last_within": iso(r["last_within_ms"])} for r in run_matches(store, run["run_id"], significant)]
-    render(rows, MATCH_COLUMNS, fmt, f"Matches of run {run['run_id']}")
+    render(rows, view, fmt, f"Matches of run {run['run_id']}")
 
 
 @matches_app.command("show")
@@ -114,9 +124,9 @@ def matches_show(match_id: int, fmt: FormatOpt = Format.table, db: DbOpt = DEFAU
         raise LookupError(f"no match {match_id}")
     row = {**m, "closest": iso(m["closest_ms"]), "first_within": iso(m["first_within_ms"]),
            "last_within": iso(m["last_within_ms"])}
-    render([row], MATCH_COLUMNS + ["engine_version"], fmt, f"Match {match_id}")
+    render_record(row, MATCH, fmt, f"Match {match_id}")
     reviews = [{**r, "at": iso(r["ts_ms"])} for r in store.match_reviews(match_id)]
-    render(reviews, ["at", "actor", "action", "force", "note"], fmt, "Decisions")
+    render(reviews, DECISIONS, fmt, "Decisions")
 
 
 @matches_app.command("review")

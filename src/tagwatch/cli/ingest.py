@@ -12,10 +12,13 @@ from ..model import iso
 from ..services import evaluation
 from ..services.ingest import IngestOutcome, ingest_and_evaluate
 from ..store import Store, open_store
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
-from .output import Format, render
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
+from .output import Format, Listing, render
 
 __all__ = ["ingest", "evaluate_cmd", "rejects", "ingest_with_progress"]
+
+REJECTS = Listing(("id", "source", "line_no", "reason", "raw", "received"), times={"received"},
+                  text={"source", "reason", "raw"})
 
 
 def ingest_with_progress(store: Store, files: list[Path], as_of: Optional[int], evaluate: bool = True,
@@ -69,7 +72,9 @@ def evaluate_cmd(as_of: Annotated[Optional[str], typer.Option(help="Evaluation h
 
 
 @friendly
-def rejects(fmt: FormatOpt = Format.table, limit: int = 200, db: DbOpt = DEFAULT_DB):
+def rejects(fmt: FormatOpt = Format.table, limit: int = 200, columns: ColumnsOpt = None, wide: WideOpt = False,
+            db: DbOpt = DEFAULT_DB):
     """List rejected input rows with their reasons."""
+    view = REJECTS.view(columns, wide)
     rows = [{**r, "received": iso(r["received_ms"])} for r in open_store(db).rejects(limit)]
-    render(rows, ["id", "source", "line_no", "reason", "raw", "received"], fmt, "Rejected rows")
+    render(rows, view, fmt, "Rejected rows")

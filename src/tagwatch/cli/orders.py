@@ -10,15 +10,19 @@ from typing import Annotated, Optional
 import typer
 
 from ..services import changes
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..codec import InputError, condition_to_dict, conditions_checked, parse_ts
 from ..model import OrderType, iso
-from .output import Format, render
+from .output import Format, Listing, render
 from ..store import open_store
 
 __all__ = ["orders_app"]
 
 orders_app = typer.Typer(help="Orders as courts and prisons write them, and their variations.", no_args_is_help=True)
+ORDERS = Listing(("order_id", "subject_id", "type", "start", "end", "end_reason", "version", "effective_from",
+                  "reason", "conditions"),
+                 default=("order_id", "subject_id", "version", "effective_from", "end", "conditions"),
+                 times={"start", "end", "effective_from"}, text={"end_reason", "reason", "conditions"})
 
 Curfew = Annotated[Optional[Path], typer.Option(help="GeoJSON of the curfew address zone (inclusion zone).")]
 CurfewSchedule = Annotated[Optional[str], typer.Option(help="Curfew timetable, e.g. 'Mon-Fri 19:00-07:00; Sat,Sun 21:00-07:00'.")]
@@ -131,10 +135,11 @@ def orders_end(order_id: str, at: Annotated[str, typer.Option(help="When it ende
 
 
 @orders_app.command("list")
-def orders_list(subject: Optional[str] = None,
-                fmt: FormatOpt = Format.table,
-                db: DbOpt = DEFAULT_DB):
+@friendly
+def orders_list(subject: Optional[str] = None, fmt: FormatOpt = Format.table, columns: ColumnsOpt = None,
+                wide: WideOpt = False, db: DbOpt = DEFAULT_DB):
     """List orders with their versions and conditions."""
+    view = ORDERS.view(columns, wide)
     rows = []
     for o in open_store(db).orders(subject):
         for v in o.versions:
@@ -143,6 +148,5 @@ def orders_list(subject: Optional[str] = None,
                          "effective_from": iso(v.effective_from_ms), "reason": v.reason,
                          "conditions": "; ".join(f"{c.id}:{c.kind}" + (f" [{c.schedule}]" if c.schedule else "")
                                                  for c in v.conditions)})
-    render(rows, ["order_id", "subject_id", "type", "start", "end", "end_reason", "version", "effective_from",
-                  "reason", "conditions"], fmt, "Orders")
+    render(rows, view, fmt, "Orders")
 

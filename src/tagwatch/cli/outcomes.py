@@ -6,13 +6,17 @@ from typing import Annotated
 
 import typer
 
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..model import iso
-from .output import Format, render
+from .output import Format, Listing, render
 from ..services.outcomes import record_match_outcome
 from ..store import open_store
 
 __all__ = ["matches_outcome", "matches_outcomes"]
+
+OUTCOMES = Listing(("id", "match_id", "outcome", "outcome_on", "force", "actor", "recorded", "note"),
+                   default=("id", "match_id", "outcome", "outcome_on", "force", "actor", "note"),
+                   times={"recorded"}, text={"note"})
 
 
 @friendly
@@ -28,8 +32,9 @@ def matches_outcome(match_id: int,
 
 
 @friendly
-def matches_outcomes(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+def matches_outcomes(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                     db: DbOpt = DEFAULT_DB):
     """Every outcome recorded, in order (the last per match is its current one)."""
+    view = OUTCOMES.view(columns, wide)
     rows = [{**r, "recorded": iso(r["ts_ms"])} for r in open_store(db).match_outcomes()]
-    render(rows, ["id", "match_id", "outcome", "outcome_on", "force", "actor", "recorded", "note"], fmt,
-           "Outcomes of shared matches")
+    render(rows, view, fmt, "Outcomes of shared matches")

@@ -9,7 +9,7 @@ import typer
 from ..services import evaluation
 from ..store import open_store
 from .common import DEFAULT_DB, DbOpt, console, friendly, setting_pairs
-from .output import Format, render
+from .output import Format, render_record
 
 __all__ = ["rules_app"]
 
@@ -21,7 +21,7 @@ rules_app = typer.Typer(help="Rule settings (dwell, hysteresis, health threshold
 def rules_show(db: DbOpt = DEFAULT_DB):
     """Show the rule settings in force for this store."""
     s = evaluation.get_settings(open_store(db))
-    render([{"setting": n, "value": getattr(s, n)} for n in s.names()], ["setting", "value"], Format.table, "Rules")
+    render_record({n: getattr(s, n) for n in s.names()}, s.names(), Format.table, "Rules")
 
 
 @rules_app.command("set")

@@ -8,13 +8,15 @@ import typer
 
 from ..model import Device, RiskLevel, Subject, iso
 from ..store import open_store
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms, ts_opt
-from .output import Format, render
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
+from .output import Format, Listing, render
 
 __all__ = ["subjects_app", "devices_app"]
 
 subjects_app = typer.Typer(help="People on an order.", no_args_is_help=True)
 devices_app = typer.Typer(help="Tags, and who wears them.", no_args_is_help=True)
+SUBJECTS = Listing(("id", "name", "risk_level", "offence", "borough"), text={"name", "offence", "borough"})
+DEVICES = Listing(("device_id", "kind", "model", "subject_id", "from", "to"), times={"from", "to"}, text={"model"})
 
 
 @subjects_app.command("add")
@@ -28,11 +30,13 @@ def subjects_add(subject_id: str, name: str = "", risk: RiskLevel = RiskLevel.ME
 
 @subjects_app.command("list")
 @friendly
-def subjects_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+def subjects_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                  db: DbOpt = DEFAULT_DB):
     """List subjects."""
+    view = SUBJECTS.view(columns, wide)
     rows = [{"id": s.id, "name": s.name, "risk_level": str(s.risk_level), "offence": s.offence, "borough": s.borough}
             for s in open_store(db).subjects()]
-    render(rows, ["id", "name", "risk_level", "offence", "borough"], fmt, "Subjects")
+    render(rows, view, fmt, "Subjects")
 
 
 @devices_app.command("add")
@@ -55,8 +59,10 @@ def devices_assign(device_id: str, subject_id: str,
 
 @devices_app.command("list")
 @friendly
-def devices_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+def devices_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+                 db: DbOpt = DEFAULT_DB):
     """List tags with their assignments (current and past)."""
+    view = DEVICES.view(columns, wide)
     store = open_store(db)
     worn = {}
     for a in store.assignments():
@@ -66,4 +72,4 @@ def devices_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
         for a in worn.get(d.id) or [None]:
             rows.append({"device_id": d.id, "kind": d.kind, "model": d.model,
                          "subject_id": a and a.subject_id, "from": a and iso(a.from_ms), "to": a and iso(a.to_ms)})
-    render(rows, ["device_id", "kind", "model", "subject_id", "from", "to"], fmt, "Devices")
+    render(rows, view, fmt, "Devices")

@@ -12,10 +12,10 @@ from typing import Annotated, Optional
 import typer
 
 from ..services import audit, users
-from .common import DEFAULT_DB, DbOpt, FormatOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..codec import InputError
 from ..model import iso
-from .output import Format, render
+from .output import Format, Listing, render
 from ..live.engine import LiveEngine, LiveSettings
 from ..store import Store, open_store
 
@@ -24,6 +24,11 @@ __all__ = ["serve_store", "serve", "monitor", "users_app", "audit_app"]
 users_app = typer.Typer(help="People who use the web service, their roles and caseloads.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log of location reads and changes.", no_args_is_help=True)
 PASSWORD_ENV = "TAGWATCH_PASSWORD"
+USERS = Listing(("username", "role", "force", "caseload", "created", "disabled"), times={"created", "disabled"},
+                text={"caseload"})
+AUDIT = Listing(("id", "at", "actor", "role", "action", "subject_ids", "from", "to", "purpose", "detail"),
+                default=("id", "at", "actor", "action", "subject_ids", "purpose"),
+                times={"at", "from", "to"}, text={"subject_ids", "purpose", "detail"})
 
 
 def _actor() -> str:
@@ -121,13 +126,15 @@ def users_add(username: str,
 
 @users_app.command("list")
 @friendly
-def users_list(fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+def users_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+               db: DbOpt = DEFAULT_DB):
     """List users with role, force, caseload and whether disabled."""
+    view = USERS.view(columns, wide)
     store = open_store(db)
     rows = [{"username": u["username"], "role": u["role"], "force": u["force"] or "",
              "caseload": ",".join(sorted(store.caseload(u["username"]))), "created": iso(u["created_ms"]),
              "disabled": iso(u["disabled_ms"]) or ""} for u in store.users()]
-    render(rows, ["username", "role", "force", "caseload", "created", "disabled"], fmt, "Users")
+    render(rows, view, fmt, "Users")
 
 
 @users_app.command("disable")
@@ -150,12 +157,13 @@ def users_caseload(username: str, subjects: Annotated[list[str], typer.Argument(
 @audit_app.command("list")
 @friendly
 def audit_list(limit: int = 50, actor: Optional[str] = None, subject: Optional[str] = None,
-               fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
+               fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: WideOpt = False,
+               db: DbOpt = DEFAULT_DB):
     """Audit entries, newest first: who read or changed what, about whom, over which range, why."""
+    view = AUDIT.view(columns, wide)
     rows = [{**r, "at": iso(r["ts_ms"]), "from": iso(r["from_ms"]) or "", "to": iso(r["to_ms"]) or ""}
             for r in open_store(db).audit_entries(limit, actor, subject)]
-    render(rows, ["id", "at", "actor", "role", "action", "subject_ids", "from", "to", "purpose", "detail"], fmt,
-           "Audit log")
+    render(rows, view, fmt, "Audit log")
 
 
 @audit_app.command("verify")
