@@ -37,8 +37,9 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
     from ..api import WebSettings, create_app
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")))
-    # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions.
-    uvicorn.run(web, host=host, port=port, access_log=False, log_level="info")
+    # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions (and for
+    # /api/events the token). An open event stream never ends by itself: Ctrl-C closes it after 5 s.
+    uvicorn.run(web, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=5)
 
 
 @friendly
