@@ -10,6 +10,9 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 
 def free_port() -> int:
@@ -116,6 +119,14 @@ def alert_event(row: dict, change: str = "new", **changes) -> dict:
 
 
 E2E_PURPOSE = "end-to-end test of the dashboard"
+
+
+def e2e_skips() -> list:
+    """The browser tests' pytestmark: Debian's Chromium and npm's Leaflet are needed."""
+    from tagwatch.api.app import node_modules_dir
+    return [pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install -y chromium (.ci/run does)"),
+            pytest.mark.skipif(node_modules_dir() is None,
+                               reason="npm ci has not installed Leaflet (make install-test does)")]
 
 
 def login(page, url: str, username: str, password: str = "correct horse battery") -> None:

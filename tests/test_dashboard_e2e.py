@@ -14,15 +14,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from tagwatch.api import create_app
-from tagwatch.api.app import node_modules_dir
 from tagwatch.store import open_store
 
-from served import E2E_PURPOSE as PURPOSE, login, state_purpose  # tests/served.py
+from served import E2E_PURPOSE as PURPOSE, e2e_skips, login, state_purpose  # tests/served.py
 
-pytestmark = [
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install -y chromium (.ci/run does)"),
-    pytest.mark.skipif(node_modules_dir() is None, reason="npm ci has not installed Leaflet (make install-test does)"),
-]
+pytestmark = e2e_skips()
 OUT = Path(__file__).resolve().parents[1] / "test-output"
 
 
