@@ -19,7 +19,7 @@ from tagwatch.model import Condition, ConditionKind, Order, OrderType, OrderVers
 from tagwatch.rules import Track
 from tagwatch.store import open_store
 
-from served import SSEReader, alert_event, free_port, position_event, serve_app  # tests/served.py
+from served import SSEReader, free_port, serve_world  # tests/served.py
 
 HOME = (-0.0200, 51.4500)  # Lewisham
 LONDON = ZoneInfo("Europe/London")
@@ -340,27 +340,14 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="module")
 def live_web(tmp_path_factory):
     """The web world served over real HTTP with fast stream timings (keep-alive 0.3 s, token re-check
-    0.5 s): ``url``, ``app``, ``publish(event)`` on the app's bus with ``position(...)`` and
-    ``alert(row, change)`` to build events, ``token(username)``, ``alert_rows`` (S1's and S2's as the
-    API gives them), and ``now_ms``, the app's clock (WEB_NOW unless a test moves it)."""
-    import httpx
-
+    0.5 s), its clock ``now_ms`` (WEB_NOW unless a test moves it); see ``served.serve_world``."""
     from tagwatch.api import WebSettings, create_app
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}")
     world = build_web_world(store)
     world.now_ms = WEB_NOW
     app = create_app(store, WebSettings(stream_heartbeat_s=0.3, stream_recheck_s=0.5), clock=lambda: world.now_ms)
-    with serve_app(app) as srv:
-        def token(username: str) -> str:
-            r = httpx.post(srv.url + "/api/auth/token", data={"username": username, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            return r.json()["access_token"]
-        mon = {"Authorization": f"Bearer {token('mon')}"}
-        world.alert_rows = {sid: httpx.get(f"{srv.url}/api/alerts/{aid}", headers=mon).json()
-                            for sid, aid in world.alerts.items()}
-        world.url, world.app, world.store, world.server, world.token = srv.url, app, store, srv, token
-        world.publish, world.position, world.alert = app.state.bus.publish, position_event, alert_event
-        yield world
+    with serve_world(world, store, app, PASSWORD) as served_world:
+        yield served_world
 
 
 @pytest.fixture

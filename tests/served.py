@@ -47,6 +47,26 @@ def serve_app(app):
         stop()
 
 
+
+@contextmanager
+def serve_world(world, store, app, password: str):
+    """Serve ``app`` (on ``store``, with the web world of conftest) and add to ``world``: ``url``,
+    ``app``, ``store``, ``server``, ``token(username)``, ``publish(event)`` on the app's bus with
+    ``position(...)`` and ``alert(row, change, ...)`` to build events, and ``alert_rows`` (S1's and
+    S2's alert as GET /api/alerts/{id} gives it)."""
+    import httpx
+    with serve_app(app) as srv:
+        def token(username: str) -> str:
+            r = httpx.post(srv.url + "/api/auth/token", data={"username": username, "password": password})
+            assert r.status_code == 200, r.text
+            return r.json()["access_token"]
+        mon = {"Authorization": f"Bearer {token('mon')}"}
+        world.alert_rows = {sid: httpx.get(f"{srv.url}/api/alerts/{aid}", headers=mon).json()
+                            for sid, aid in world.alerts.items()}
+        world.url, world.app, world.store, world.server, world.token = srv.url, app, store, srv, token
+        world.publish, world.position, world.alert = app.state.bus.publish, position_event, alert_event
+        yield world
+
 class SSEReader:
     """A client of ``GET /api/events`` over real HTTP, read in a thread: ``status`` once answered,
     parsed events (``{"id", "event", "data"}``) on a queue, comments kept, ``ended`` when it stops."""
@@ -124,7 +144,8 @@ E2E_PURPOSE = "end-to-end test of the dashboard"
 def e2e_skips() -> list:
     """The browser tests' pytestmark: Debian's Chromium and npm's Leaflet are needed."""
     from tagwatch.api.app import node_modules_dir
-    return [pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install -y chromium (.ci/run does)"),
+    return [pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                               reason="apt-get install -y chromium (.ci/run does)"),
             pytest.mark.skipif(node_modules_dir() is None,
                                reason="npm ci has not installed Leaflet (make install-test does)")]
 

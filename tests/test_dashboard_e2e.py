@@ -16,7 +16,7 @@ import pytest
 from tagwatch.api import create_app
 from tagwatch.store import open_store
 
-from served import E2E_PURPOSE as PURPOSE, e2e_skips, login, state_purpose  # tests/served.py
+from served import E2E_PURPOSE as PURPOSE, e2e_skips, login, serve_app, state_purpose  # tests/served.py
 
 pytestmark = e2e_skips()
 OUT = Path(__file__).resolve().parents[1] / "test-output"
@@ -24,7 +24,7 @@ OUT = Path(__file__).resolve().parents[1] / "test-output"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import WEB_NOW, build_web_world, serve_app
+    from conftest import WEB_NOW, build_web_world
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}")
     world = build_web_world(store)
     _add_evaluation_data(store, tmp_path_factory.mktemp("policeuk"))

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..services import streams
 from ..services.users import User
-from .deps import MONITORING_PROBATION, OptionalPurpose, StreamToken, allow, require_purpose, stream_user, visible_subjects
+from .deps import (MONITORING_PROBATION, OptionalPurpose, StreamToken, allow, require_purpose, stream_user,
+                   visible_subjects)
 
 router = APIRouter(prefix="/api", tags=["events"])
 StreamUser = Annotated[User, Depends(allow(*MONITORING_PROBATION, user_from=stream_user))]
@@ -47,12 +48,14 @@ def _types(text: str) -> tuple[str, ...]:
             responses={200: {"content": {"text/event-stream": {}}, "description": "An endless event stream."}})
 async def events(request: Request, user: StreamUser, token: StreamToken, purpose: OptionalPurpose,
                  types: Annotated[str, Query(description="Comma-separated: alert, position.")] = "alert,position"):
-    """Alerts and positions of the subjects the caller may see, as they happen (server-sent events); with positions, a location read audited once per connection."""
+    """Alerts and positions the caller may see, as they happen (server-sent events; audited once if positions)."""
     scope = streams.EventScope(visible_subjects(request.app.state.store, user), _types(types))
     if scope.positions:
         require_purpose(purpose)
     state = request.app.state
     await run_in_threadpool(streams.open_stream, state.store, user, scope, purpose, state.clock())
+    # The app's GZipMiddleware leaves text/event-stream alone (Starlette 0.46 and later); X-Accel-Buffering
+    # asks nginx not to buffer it either. The first chunk goes at once, so the headers do too.
     return StreamingResponse(_stream(state, token or "", user, scope, purpose), media_type="text/event-stream",
                              headers={"X-Accel-Buffering": "no"})
 
