@@ -49,11 +49,11 @@ def _types(text: str) -> tuple[str, ...]:
 async def events(request: Request, user: StreamUser, token: StreamToken, purpose: OptionalPurpose,
                  types: Annotated[str, Query(description="Comma-separated: alert, position.")] = "alert,position"):
     """Alerts and positions the caller may see, as they happen (server-sent events; audited once if positions)."""
-    scope = streams.EventScope(visible_subjects(request.app.state.store, user), _types(types))
+    state = request.app.state
+    scope = streams.EventScope(visible_subjects(state.store, user), _types(types))
     if scope.positions:
         require_purpose(purpose)
-    state = request.app.state
-    await run_in_threadpool(streams.open_stream, state.store, user, scope, purpose, state.clock())
+    await run_in_threadpool(streams.audit_stream, state.store, user, scope, purpose, state.clock())
     # The app's GZipMiddleware leaves text/event-stream alone (Starlette 0.46 and later); X-Accel-Buffering
     # asks nginx not to buffer it either. The first chunk goes at once, so the headers do too.
     return StreamingResponse(_stream(state, token or "", user, scope, purpose), media_type="text/event-stream",
@@ -95,7 +95,5 @@ async def _stream(state: Any, token: str, user: User, scope: streams.EventScope,
 
 async def _rescope(state: Any, user: User, scope: streams.EventScope, purpose: str) -> None:
     """A probation officer's caseload changed while the stream was open: follow it (audited)."""
-    subjects = visible_subjects(state.store, user)
-    if (None if subjects is None else frozenset(subjects)) != scope.subjects:
-        scope.subjects = None if subjects is None else frozenset(subjects)
-        await run_in_threadpool(streams.open_stream, state.store, user, scope, purpose, state.clock(), True)
+    if scope.rescope(visible_subjects(state.store, user)):
+        await run_in_threadpool(streams.audit_stream, state.store, user, scope, purpose, state.clock(), True)

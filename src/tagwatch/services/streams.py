@@ -16,7 +16,7 @@ from . import audit
 from .users import AuthError, User, user_for_token
 from ..store import Store
 
-__all__ = ["EVENT_TYPES", "EventScope", "open_stream", "recheck", "STREAM_ACTION"]
+__all__ = ["EVENT_TYPES", "EventScope", "audit_stream", "recheck", "STREAM_ACTION"]
 
 EVENT_TYPES = ("alert", "position")  # what a reader may ask for; ``resync`` always comes
 STREAM_ACTION = "stream_positions"
@@ -31,7 +31,14 @@ class EventScope:
 
     def __init__(self, subjects: Collection[str] | None, types: Collection[str] = EVENT_TYPES) -> None:
         self.types = frozenset(types)
-        self.subjects: frozenset[str] | None = None if subjects is None else frozenset(subjects)
+        self.subjects: frozenset[str] | None = None
+        self.rescope(subjects)
+
+    def rescope(self, subjects: Collection[str] | None) -> bool:
+        """Take the subjects now in scope; True if they changed."""
+        new = None if subjects is None else frozenset(subjects)
+        changed, self.subjects = new != self.subjects, new
+        return changed
 
     def __call__(self, event: dict[str, Any]) -> bool:
         kind = event.get("type")
@@ -47,7 +54,7 @@ class EventScope:
         return "position" in self.types
 
 
-def open_stream(store: Store, user: User, scope: EventScope, purpose: str, now_ms: int,
+def audit_stream(store: Store, user: User, scope: EventScope, purpose: str, now_ms: int,
                 scope_changed: bool = False) -> dict[str, Any] | None:
     """Audit a stream that carries positions, once per connection (and per change of scope)."""
     if not scope.positions:
