@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -19,6 +18,8 @@ from tagwatch.geo import to_bng, to_wgs84
 from tagwatch.model import Condition, ConditionKind, Order, OrderType, OrderVersion
 from tagwatch.rules import Track
 from tagwatch.store import open_store
+
+from served import SSEReader, free_port, serve_world  # tests/served.py
 
 HOME = (-0.0200, 51.4500)  # Lewisham
 LONDON = ZoneInfo("Europe/London")
@@ -99,7 +100,7 @@ class _Postgres:
     BIN = Path(os.environ.get("TAGWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
     def __init__(self, root: Path):
-        self.root, self.port, self.count = root, _free_port(), 0
+        self.root, self.port, self.count = root, free_port(), 0
 
     def _as_postgres(self, *cmd):
         runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -122,12 +123,6 @@ class _Postgres:
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
             c.execute(f"CREATE DATABASE {name}")  # name is ours, not user input
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -338,6 +333,48 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--no-first-run"]}
+
+
+
+# -- the web world served over HTTP, its event stream and what the live engine publishes ------------
+@pytest.fixture(scope="module")
+def live_web(tmp_path_factory):
+    """The web world served over real HTTP with fast stream timings (keep-alive 0.3 s, token re-check
+    0.5 s), its clock ``now_ms`` (WEB_NOW unless a test moves it); see ``served.serve_world``."""
+    from tagwatch.api import WebSettings, create_app
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}")
+    world = build_web_world(store)
+    world.now_ms = WEB_NOW
+    app = create_app(store, WebSettings(stream_heartbeat_s=0.3, stream_recheck_s=0.5), clock=lambda: world.now_ms)
+    with serve_world(world, store, app, PASSWORD) as served_world:
+        yield served_world
+
+
+@pytest.fixture
+def sse():
+    """``sse(url, params=..., headers=...)`` opens an SSEReader; every one is closed after the test."""
+    readers: list[SSEReader] = []
+
+    def open_(url: str, **kw) -> SSEReader:
+        readers.append(SSEReader(url, **kw))
+        return readers[-1]
+    yield open_
+    for r in readers:
+        r.close()
+    for r in readers:
+        r.ended.wait(3)
+
+
+@pytest.fixture
+def browse(page, server):
+    """The Playwright page, with every request checked to stay on the module's ``server``."""
+    from urllib.parse import urlsplit
+    foreign = []
+    page.on("request", lambda r: urlsplit(r.url).netloc not in (urlsplit(server.url).netloc, "")
+            and not r.url.startswith("data:") and foreign.append(r.url))
+    page.set_default_timeout(15_000)
+    yield page
+    assert not foreign, f"the dashboard fetched from outside the server: {foreign[:5]}"
 
 
 # -- area crime (police.uk street-level files) ----------------------------------------------------

@@ -2,7 +2,8 @@
 
 Allowed: the request passes authorisation (it may still be refused for its content, e.g. an
 alert already closed, but never 401/403 and never a server error). Denied: 403 for a
-logged-in user of another role, 401 without a token.
+logged-in user of another role, 401 without a token. An endless response (the event stream,
+``"stream": True``) is judged by its status and then closed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("GET", "/api/subjects/{subject_id}/track"): ({"monitoring", "probation"}, {
             "path": {"subject_id": "S1"}, "params": {"from": T, "to": "2026-03-20T11:00:00Z"}, "headers": P}),
         ("GET", "/api/live"): ({"monitoring", "probation"}, {"headers": P}),
+        ("GET", "/api/events"): ({"monitoring", "probation"}, {"headers": P, "stream": True}),
         ("GET", "/api/orders"): ({"monitoring", "probation"}, {}),
         ("POST", "/api/orders"): ({"monitoring", "probation"}, {"json": {
             "id": "O-new", "subject_id": "S1", "type": "bail", "start": T,
@@ -123,8 +125,9 @@ def test_every_route_with_every_role(web):
                 ok = allowed == PUBLIC or caller in allowed
                 if ok != want_allowed:
                     continue
-                r = web.client.request(method, url, headers={**web.headers[caller], **kw.get("headers", {})},
-                                       params=kw.get("params"), json=kw.get("json"), data=kw.get("data"))
+                with web.client.stream(method, url, headers={**web.headers[caller], **kw.get("headers", {})},
+                                       params=kw.get("params"), json=kw.get("json"), data=kw.get("data")) as r:
+                    text = "(a stream)" if kw.get("stream") and r.status_code == 200 else r.read().decode()
                 checks += 1
                 if ok:
                     bad = r.status_code in (401, 403) or r.status_code >= 500
@@ -134,7 +137,7 @@ def test_every_route_with_every_role(web):
                 else:
                     bad = r.status_code != (401 if caller == "anonymous" else 403)
                 if bad:
-                    failures.append(f"{caller} {method} {url}: {r.status_code} {r.text[:120]}")
+                    failures.append(f"{caller} {method} {url}: {r.status_code} {text[:120]}")
     assert not failures, "\n".join(failures)
     assert checks == len(table) * (len(ROLES) + 1)
     print(f"role matrix: {checks} route x caller checks")  # noqa: T201

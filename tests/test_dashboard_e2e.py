@@ -1,56 +1,37 @@
 """The dashboard end to end in a real headless Chromium (Debian's, driven by Playwright).
 
 A small store is served by uvicorn on a free port; screenshots go to test-output/.
-Every request the browser makes must go to that server: nothing from a CDN.
+Every request the browser makes must go to that server: nothing from a CDN (the ``browse``
+fixture of conftest.py checks).
 """
 
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tagwatch.api import create_app
-from tagwatch.api.app import node_modules_dir
 from tagwatch.store import open_store
 
-pytestmark = [
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install -y chromium (.ci/run does)"),
-    pytest.mark.skipif(node_modules_dir() is None, reason="npm ci has not installed Leaflet (make install-test does)"),
-]
+from served import E2E_PURPOSE as PURPOSE, e2e_skips, login, serve_app, state_purpose  # tests/served.py
+
+pytestmark = e2e_skips()
 OUT = Path(__file__).resolve().parents[1] / "test-output"
-PURPOSE = "end-to-end test of the dashboard"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from conftest import WEB_NOW, build_web_world
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}")
     world = build_web_world(store)
     _add_evaluation_data(store, tmp_path_factory.mktemp("policeuk"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(store, clock=lambda: WEB_NOW), host="127.0.0.1", port=port,
-                                        log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    world.url, world.store = f"http://127.0.0.1:{port}", store
     OUT.mkdir(exist_ok=True)
-    yield world
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(store, clock=lambda: WEB_NOW)) as srv:
+        world.url, world.store = srv.url, store
+        yield world
 
 
 def _add_evaluation_data(store, tmp: Path) -> None:
@@ -75,30 +56,6 @@ def _add_evaluation_data(store, tmp: Path) -> None:
     enrol_alcohol(store, "SA", "CAMA", "OSA", start, borough="Lewisham")
     ingest_alcohol_rows(store, tac_readings(start, WEB_NOW - 3_600_000, drink_curve(local(2026, 2, 14, 20)),
                                             device_id="CAMA"), WEB_NOW)
-
-
-@pytest.fixture
-def browse(page, server):
-    """The page, with every request checked to stay on the test server."""
-    foreign = []
-    page.on("request", lambda r: urlsplit(r.url).netloc not in (urlsplit(server.url).netloc, "")
-            and not r.url.startswith("data:") and foreign.append(r.url))
-    page.set_default_timeout(15_000)
-    yield page
-    assert not foreign, f"the dashboard fetched from outside the server: {foreign[:5]}"
-
-
-def login(page, url: str, username: str) -> None:
-    page.goto(url + "/")
-    page.fill("#username", username)
-    page.fill("#password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#who:has-text('" + username + "')")
-
-
-def state_purpose(page) -> None:
-    page.fill("#purpose-first", PURPOSE)
-    page.click("form button[type=submit]")
 
 
 def test_monitoring_acknowledges_an_alert_and_shares_a_match(browse, server):

@@ -3,7 +3,7 @@
 Front-end packages (Leaflet, Swagger UI) come from ``node_modules`` installed by ``npm ci``
 at install time and are served from here: the dashboard and the API docs work with no
 internet. Request logs carry method, path and status only: never a query string, which
-for OsmAnd reports would hold positions.
+for OsmAnd reports would hold positions (and for the event stream, the token).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from fastapi.staticfiles import StaticFiles
 from ..clock import now_ms
 from ..codec import InputError
 from ..data import london_boroughs, london_lsoas
+from ..live.bus import EventBus
 from ..live.engine import LiveEngine
 from ..store import Store, StoreError
-from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_ingest, routes_matches, routes_orders,
-               routes_subjects)
+from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_events, routes_ingest, routes_matches,
+               routes_orders, routes_subjects)
 
 __all__ = ["create_app", "WebSettings", "node_modules_dir"]
 
@@ -40,9 +41,13 @@ WEB_DIR = Path(str(files("tagwatch").joinpath("web")))
 @dataclass(frozen=True)
 class WebSettings:
     """``tile_url``: an XYZ tile server for sites that have one (``{z}/{x}/{y}``); none by default,
-    so the base map is the shipped borough and LSOA boundaries."""
+    so the base map is the shipped borough and LSOA boundaries. ``stream_heartbeat_s``: how often an
+    idle event stream sends a keep-alive comment; ``stream_recheck_s``: how often an open stream
+    re-checks its token (an expired token or a disabled user ends it)."""
     tile_url: str | None = None
     tile_attribution: str = ""
+    stream_heartbeat_s: float = 15.0
+    stream_recheck_s: float = 60.0
 
 
 def node_modules_dir() -> Path | None:
@@ -56,15 +61,17 @@ def node_modules_dir() -> Path | None:
 
 
 def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Callable[[], int] = now_ms,
-               live: LiveEngine | None = None) -> FastAPI:
+               live: LiveEngine | None = None, bus: EventBus | None = None) -> FastAPI:
     """The web app over ``store``. ``live``: a started live engine (``tagwatch serve`` gives one);
-    without it, ingest requests are committed and judged before they are answered."""
+    without it, ingest requests are committed and judged before they are answered. ``bus``: what
+    that engine publishes on (the started engine's own, else the one given, else a new one)."""
     app = FastAPI(title="tagwatch", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Electronic monitoring: role-based access, every location read audited.")
     app.state.store, app.state.clock, app.state.settings = store, clock, settings
-    app.state.live = live if live is not None else LiveEngine(store, clock)
+    app.state.live = live if live is not None else LiveEngine(store, clock, bus=bus)
+    app.state.bus = app.state.live.bus
     for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin,
-              routes_evaluation):
+              routes_evaluation, routes_events):
         app.include_router(r.router)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     _errors(app)

@@ -48,8 +48,9 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
     engine.start(monitor=monitor)
     web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")), live=engine)
     try:
-        # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions.
-        uvicorn.run(web, host=host, port=port, access_log=False, log_level="info")
+        # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions (and for
+        # /api/events the token). An open event stream never ends by itself: Ctrl-C closes it after 5 s.
+        uvicorn.run(web, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=5)
     finally:
         engine.stop()  # the writer commits what it holds before the process ends
 

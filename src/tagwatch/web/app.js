@@ -30,6 +30,8 @@
     const [page, arg] = location.hash.replace(/^#/, "").split("/").map(decodeURIComponent);
     if (!session.token && page !== "login") { location.hash = "#login"; return; }
     const name = page || (session.user ? TW.home(session.user.role).slice(1) : "login");
+    TW.live.stop();  // a page that shows live data starts its own stream
+    if (name === "login") TW.live.seen();
     chrome(name);
     const fn = TW.pages[name];
     if (!fn) { main.replaceChildren(h("p", {}, "No such page.")); return; }

@@ -55,14 +55,21 @@
     return layers;
   }
 
+  const positionLabel = (p) => `${p.subject_id} - ${TW.when(p.ts_ms)}${p.accuracy_m ? " (±" + Math.round(p.accuracy_m) + " m)" : ""}`;
+
+  // A subject's marker: drawn at p, or moved there when it exists (a position from the live stream).
+  function placePosition(map, p, marker) {
+    if (marker) return marker.setLatLng([p.lat, p.lon]).setTooltipContent(positionLabel(p));
+    return L.circleMarker([p.lat, p.lon], {
+      radius: 6, color: "#fff", weight: 1.5, fillColor: "#1f5f8b", fillOpacity: 0.95,
+    }).bindTooltip(positionLabel(p)).addTo(map);
+  }
+
   function drawPositions(map, positions) {
     if (positions.length) {
       map.fitBounds(L.latLngBounds(positions.map((p) => [p.lat, p.lon])), { padding: [40, 40], maxZoom: 13 });
     }
-    return positions.map((p) => L.circleMarker([p.lat, p.lon], {
-      radius: 6, color: "#fff", weight: 1.5, fillColor: "#1f5f8b", fillOpacity: 0.95,
-    }).bindTooltip(`${p.subject_id} - ${TW.when(p.ts_ms)}${p.accuracy_m ? " (±" + Math.round(p.accuracy_m) + " m)" : ""}`)
-      .addTo(map));
+    return positions.map((p) => placePosition(map, p));
   }
 
   function drawTrack(map, points) {
@@ -79,5 +86,5 @@
       TW.h("span", {}, "Boundaries: London boroughs; LSOAs when zoomed in (ONS, OGL v3)"));
   }
 
-  TW.map = { baseMap, drawZones, drawPositions, drawTrack, legend };
+  TW.map = { baseMap, drawZones, drawPositions, placePosition, drawTrack, legend };
 })();

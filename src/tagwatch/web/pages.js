@@ -21,6 +21,7 @@
       h("label", { for: "password" }, "Password"), pass, h("p", {}, h("button", { type: "submit" }, "Log in")), msg));
   };
 
+  // The live map: current positions and zones, then markers move as positions arrive on the stream.
   P.live = async (main) => {
     if (TW.needPurpose(main, () => P.live(main))) return;
     const mapEl = h("div", { class: "map", id: "live-map" });
@@ -28,14 +29,39 @@
     main.replaceChildren(h("h1", {}, "Live map: current positions and zones"), TW.map.legend(),
       h("div", { class: "split" }, mapEl, side));
     const map = await TW.map.baseMap(mapEl);
-    const data = await api("/api/live", { purpose: true });
-    TW.map.drawZones(map, data.zones);
-    TW.map.drawPositions(map, data.positions);
-    side.replaceChildren(h("h2", {}, `${data.positions.length} subjects`), h("ul", {}, data.positions.map((p) =>
-      h("li", {}, h("a", { href: `#subject/${encodeURIComponent(p.subject_id)}` }, p.subject_id), " ",
-        h("span", { class: "muted" }, when(p.ts_ms))))));
+    let layers = [];
+    const latest = new Map(), markers = new Map();  // by subject
+    function list() {
+      side.replaceChildren(h("h2", {}, `${latest.size} subjects`), h("ul", {}, [...latest.values()].map((p) =>
+        h("li", { "data-subject": p.subject_id, "data-lat": p.lat, "data-lon": p.lon, "data-ts": p.ts_ms },
+          h("a", { href: `#subject/${encodeURIComponent(p.subject_id)}` }, p.subject_id), " ",
+          h("span", { class: "muted" }, when(p.ts_ms))))));
+    }
+    async function load() {
+      const data = await api("/api/live", { purpose: true });
+      layers.forEach((l) => l.remove());
+      latest.clear(); markers.clear();
+      const drawn = TW.map.drawPositions(map, data.positions);
+      data.positions.forEach((p, i) => { latest.set(p.subject_id, p); markers.set(p.subject_id, drawn[i]); });
+      layers = [...TW.map.drawZones(map, data.zones), ...drawn];
+      list();
+    }
+    function moved(p) {
+      const old = latest.get(p.subject_id);
+      if (old && old.ts_ms > p.ts_ms) return;  // an older fix arriving late changes nothing
+      const existing = markers.get(p.subject_id);
+      const marker = TW.map.placePosition(map, p, existing);
+      if (!existing) { markers.set(p.subject_id, marker); layers.push(marker); }
+      latest.set(p.subject_id, p);
+      const at = marker.getLatLng();
+      mapEl.dataset.moved = `${p.subject_id} ${at.lat},${at.lng}`;  // the last marker moved, where it is now
+      list();
+    }
+    await load();
+    TW.live.start(mapEl, "alert,position", { position: moved, resync: () => load().catch((e) => side.prepend(error(e))) });
   };
 
+  // The alert queue; new alerts are inserted, updated ones change in place, retracted ones leave.
   P.alerts = async (main) => {
     const status = h("select", { id: "alert-status" }, ["", "open", "acknowledged", "escalated", "closed"].map((s) =>
       h("option", { value: s, selected: s === (P.alerts.status || "") }, s || "all")));
@@ -51,19 +77,38 @@
         await load();
       } catch (e) { holder.prepend(error(e)); }
     }
+    const columns = [
+      ["#", (a) => String(a.id)], ["kind", (a) => a.kind], ["severity", (a) => a.severity],
+      ["subject", (a) => h("a", { href: `#subject/${encodeURIComponent(a.subject_id)}` }, a.subject_id)],
+      ["from", (a) => when(a.start_ms)], ["to", (a) => a.end_ms ? when(a.end_ms) : "ongoing"],
+      ["status", (a) => h("span", { class: `status status-${a.status}`, "data-status": a.status }, a.status)],
+      ["", (a) => [["acknowledge", "Acknowledge"], ["escalate", "Escalate"], ["note", "Note"], ["close", "Close"]]
+        .map(([action, label]) => h("button", { onclick: () => act(a.id, action), "data-action": action }, label))],
+    ];
+    const rowAttrs = (a) => ({ class: `sev-${a.severity}`, "data-alert": a.id, "data-start": a.start_ms });
     async function load() {
       const q = status.value ? `?status=${encodeURIComponent(status.value)}` : "";
       const rows = await api(`/api/alerts${q}`);
-      holder.replaceChildren(rows.length ? table([
-        ["#", (a) => String(a.id)], ["kind", (a) => a.kind], ["severity", (a) => a.severity],
-        ["subject", (a) => h("a", { href: `#subject/${encodeURIComponent(a.subject_id)}` }, a.subject_id)],
-        ["from", (a) => when(a.start_ms)], ["to", (a) => a.end_ms ? when(a.end_ms) : "ongoing"],
-        ["status", (a) => h("span", { class: `status status-${a.status}`, "data-status": a.status }, a.status)],
-        ["", (a) => [["acknowledge", "Acknowledge"], ["escalate", "Escalate"], ["note", "Note"], ["close", "Close"]]
-          .map(([action, label]) => h("button", { onclick: () => act(a.id, action), "data-action": action }, label))],
-      ], rows, (a) => ({ class: `sev-${a.severity}`, "data-alert": a.id })) : h("p", { class: "muted" }, "No alerts."));
+      holder.replaceChildren(rows.length ? table(columns, rows, rowAttrs) : h("p", { class: "muted" }, "No alerts."));
+    }
+    function changed(ev) {
+      const a = ev.alert;
+      const old = holder.querySelector(`tr[data-alert="${Number(a.id)}"]`);
+      if (ev.change === "retracted" || a.retracted_ms || (status.value && a.status !== status.value)) {
+        if (old) old.remove();
+        return;
+      }
+      const row = TW.tableRow(columns, a, rowAttrs);
+      if (old) { old.replaceWith(row); return; }
+      const body = holder.querySelector("tbody");
+      if (!body) { load().catch((e) => holder.prepend(error(e))); return; }  // "No alerts." so far: draw the table
+      row.classList.add("fresh");
+      const later = (tr) => Number(tr.dataset.start) < a.start_ms ||
+        (Number(tr.dataset.start) === a.start_ms && Number(tr.dataset.alert) < a.id);
+      body.insertBefore(row, [...body.rows].find(later) || null);  // newest first, as listed
     }
     await load();
+    TW.live.start(holder, "alert", { alert: changed, resync: () => load().catch((e) => holder.prepend(error(e))) });
   };
 
   P.subject = async (main, id) => {

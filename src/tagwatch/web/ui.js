@@ -53,11 +53,14 @@ TW.when = (ms) => (ms === null || ms === undefined) ? "" :
 TW.isoLocal = (ms) => new Date(ms).toISOString().slice(0, 16);  // for datetime-local inputs (UTC)
 TW.error = (e) => TW.h("p", { class: "error" }, e.message || String(e));
 
+// One <tr> of a TW.table (also for rows added or replaced later, e.g. from the live stream).
+TW.tableRow = (columns, r, rowAttrs) => TW.h("tr", rowAttrs ? rowAttrs(r) : {},
+  columns.map(([, cell]) => TW.h("td", {}, cell(r))));
+
 TW.table = function table(columns, rows, rowAttrs) {
   return TW.h("table", {},
     TW.h("thead", {}, TW.h("tr", {}, columns.map(([label]) => TW.h("th", {}, label)))),
-    TW.h("tbody", {}, rows.map((r) => TW.h("tr", rowAttrs ? rowAttrs(r) : {},
-      columns.map(([, cell]) => TW.h("td", {}, cell(r)))))));
+    TW.h("tbody", {}, rows.map((r) => TW.tableRow(columns, r, rowAttrs))));
 };
 
 // Location pages need a stated purpose before anything is fetched (it is audited with the read).
