@@ -350,6 +350,26 @@ def live_web(tmp_path_factory):
         yield served_world
 
 
+@pytest.fixture(scope="module")
+def engine_web(tmp_path_factory):
+    """The web world served over real HTTP with a started live engine (writer, evaluator, clock
+    rules) on the world's clock ``now_ms``, as ``tagwatch serve`` runs it."""
+    from tagwatch.api import WebSettings, create_app
+    from tagwatch.live.engine import LiveEngine
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('engine') / 'engine.db'}", durable=True)
+    world = build_web_world(store)
+    world.now_ms = WEB_NOW
+    engine = LiveEngine(store, clock=lambda: world.now_ms)
+    engine.start()
+    app = create_app(store, WebSettings(stream_heartbeat_s=0.3), clock=lambda: world.now_ms, live=engine)
+    try:
+        with serve_world(world, store, app, PASSWORD) as served_world:
+            served_world.engine = engine
+            yield served_world
+    finally:
+        engine.stop()
+
+
 @pytest.fixture
 def sse():
     """``sse(url, params=..., headers=...)`` opens an SSEReader; every one is closed after the test."""
