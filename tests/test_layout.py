@@ -98,7 +98,8 @@ LAYERS = [(core, SHELLS) for core in CORE] + [
     ("tagwatch.model", SHELLS), ("tagwatch.geo", SHELLS), ("tagwatch.schedule", SHELLS), ("tagwatch.codec", SHELLS),
     ("tagwatch.ingest", SHELLS),
     ("tagwatch.store", ["tagwatch.services", "tagwatch.api", "tagwatch.cli"]),
-    ("tagwatch.services", ["tagwatch.api", "tagwatch.cli"]),
+    ("tagwatch.services", ["tagwatch.api", "tagwatch.cli", "tagwatch.live"]),
+    ("tagwatch.live", ["tagwatch.api", "tagwatch.cli"]),
     ("tagwatch.api", ["tagwatch.cli"]),
 ]
 

@@ -17,7 +17,7 @@ Staff = Annotated[User, Depends(allow(*MONITORING_PROBATION))]
 
 
 def _alert(store, alert_id: int) -> dict:
-    row = next((a for a in store.alerts(include_retracted=True) if a["id"] == alert_id), None)
+    row = store.alert(alert_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     return row
@@ -38,12 +38,12 @@ def _public(a: dict) -> dict:
 
 @router.get("")
 def list_alerts(store: StoreDep, user: Staff, status_: Annotated[str | None, Query(alias="status")] = None,
-                subject_id: str | None = None, kind: str | None = None, limit: Annotated[int, Query(le=5000)] = 1000):
-    """Live alerts, newest first, for the subjects the caller may see."""
-    seen = visible_subjects(store, user)
-    rows = [a for a in store.alerts(subject_id, kind, status_) if seen is None or a["subject_id"] in seen]
-    rows.sort(key=lambda a: (a["start_ms"], a["id"]), reverse=True)
-    return [_public(a) for a in rows[:limit]]
+                subject_id: str | None = None, kind: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0):
+    """Live alerts, newest first, for the subjects the caller may see (page with limit and offset)."""
+    rows = store.alerts(subject_id, kind, status_, subject_ids=visible_subjects(store, user), newest_first=True,
+                        limit=limit, offset=offset)
+    return [_public(a) for a in rows]
 
 
 @router.get("/{alert_id}")

@@ -44,7 +44,7 @@ def alerts(ctx: typer.Context, subject: Optional[str] = None, kind: Optional[str
 def alerts_show(alert_id: int, fmt: FormatOpt = Format.table, db: DbOpt = DEFAULT_DB):
     """One alert with its history of actions (who did what, when)."""
     store = open_store(db)
-    rows = [r for r in store.alerts(include_retracted=True) if r["id"] == alert_id]
+    rows = [r for r in [store.alert(alert_id)] if r is not None]
     if not rows:
         raise LookupError(f"no alert {alert_id}")
     alert = {**rows[0], "start": iso(rows[0]["start_ms"]), "end": iso(rows[0]["end_ms"]),

@@ -25,17 +25,24 @@ class AlertRecords:
     engine: Any
 
     def alerts(self, subject_id: str | None = None, kind: str | None = None, status: str | None = None,
-               include_retracted: bool = False) -> list[dict[str, Any]]:
+               include_retracted: bool = False, subject_ids: Collection[str] | None = None,
+               newest_first: bool = False, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Alerts by start time (``newest_first``: latest first), filtered in SQL; ``subject_ids``
+        limits them to those subjects (a caseload); ``limit``/``offset`` page them."""
         a = s.alerts.c
-        q = select(s.alerts).order_by(a.start_ms, a.id)
+        q = select(s.alerts).order_by(*((a.start_ms.desc(), a.id.desc()) if newest_first else (a.start_ms, a.id)))
         if subject_id:
             q = q.where(a.subject_id == subject_id)
+        if subject_ids is not None:
+            q = q.where(a.subject_id.in_(sorted(subject_ids)))
         if kind:
             q = q.where(a.kind == kind)
         if status:
             q = q.where(a.status == status)
         if not include_retracted:
             q = q.where(a.retracted_ms.is_(None))
+        if limit is not None:
+            q = q.limit(limit).offset(offset)
         with self.engine.connect() as c:
             return [dict(r) for r in c.execute(q).mappings()]
 
