@@ -87,6 +87,7 @@ class Plan:
     drain_s: float = 10.0
     batch_size: int = 1000
     batch_s: float = 30.0
+    bare_batch_s: float = 10.0
     batch_conc: int = 1
     batch_timeout_s: float = 120.0
     bg_rates: tuple[float, ...] = (180.0, 1800.0)
@@ -103,7 +104,7 @@ class Plan:
     eval_sample: int = 200
 
 
-QUICK = Plan(tags=1000, wrk_s=5, bare_wrk_s=5, fixed_s=5.0, drain_s=5.0, batch_s=10.0, batch_timeout_s=60.0,
+QUICK = Plan(tags=1000, wrk_s=5, bare_wrk_s=5, fixed_s=5.0, drain_s=5.0, batch_s=10.0, bare_batch_s=5.0, batch_timeout_s=60.0,
              warm_s=2.0, probes=3, probe_window_s=3.0, alert_timeout_s=20.0, silent=5, no_comms_s=30,
              silence_grace_s=30.0, settle_max_s=10.0, file_rounds=5, eval_sample=50)
 
@@ -328,7 +329,7 @@ def run_paced_osmand(port: int, fleet: Fleet, plan: Plan, server: Server) -> dic
     return paced_summary(r, plan.fixed_rate, m.server_cpu)
 
 
-def run_batches(port: int, fleet: Fleet, plan: Plan, token: str, server: Server) -> dict:
+def run_batches(port: int, fleet: Fleet, plan: Plan, token: str, server: Server, seconds: float) -> dict:
     idx = fleet.background_idx
     size = min(plan.batch_size, len(idx))
     it = [0]
@@ -346,7 +347,7 @@ def run_batches(port: int, fleet: Fleet, plan: Plan, token: str, server: Server)
     async def go():
         pool = Pool(HOST, port, plan.batch_conc)
         try:
-            return await closed_loop(pool, build, plan.batch_conc, plan.batch_s, plan.batch_timeout_s, count)
+            return await closed_loop(pool, build, plan.batch_conc, seconds, plan.batch_timeout_s, count)
         finally:
             pool.close()
     with Meter(server) as m:
@@ -546,6 +547,12 @@ def pct_text(p: dict, key: str) -> str:
     return fmt_s(v)
 
 
+def loadavg() -> float:
+    """The 1-minute load average: above the core count, other work shared the machine with the run."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def machine_note() -> str:
     mem = ""
     try:
@@ -583,8 +590,10 @@ def print_report(res: dict) -> None:
     fb, fw = bare["osmand_paced"], tw["osmand_paced"]
     t.add_row(f"1b. OsmAnd paced at {p['fixed_rate']:,.0f}/s: acked/s", f"{fb['achieved_per_s']:,.1f}",
               f"{fw['achieved_per_s']:,.1f}", "asyncio client, latency from intended send")
-    t.add_row("   p50 / p99", f"{_none(fb, 'p50_s')} / {_none(fb, 'p99_s')}",
-              f"{_none(fw, 'p50_s')} / {_none(fw, 'p99_s')}", "")
+    t.add_row("   p50 / p99 (from the intended send)", f"{_none(fb, 'p50_s')} / {_none(fb, 'p99_s')}",
+              f"{_none(fw, 'p50_s')} / {_none(fw, 'p99_s')}", "'> N s': not acked within the run + drain")
+    t.add_row("   service time p50 / p99 (write -> ack)", f"{fmt_s(fb['service_p50_s'])} / {fmt_s(fb['service_p99_s'])}",
+              f"{fmt_s(fw['service_p50_s'])} / {fmt_s(fw['service_p99_s'])}", "acked requests only")
     t.add_row("   scheduled / acked / non-2xx / failed / unfinished",
               f"{fb['scheduled']:,} / {fb['acked']:,} / {fb['non_2xx']} / {fb['failed']} / {fb['unfinished']}",
               f"{fw['scheduled']:,} / {fw['acked']:,} / {fw['non_2xx']} / {fw['failed']} / {fw['unfinished']}", "")
@@ -617,9 +626,26 @@ def print_report(res: dict) -> None:
               f"sample of {fp['eval_subjects']}")
     con = Console(width=160)
     con.print(t)
-    con.print(f"alert stream: {live['stream']} ({live['stream_status']}); alerts seen during phases 3-4: "
-              f"{live['alerts_seen']}")
-    con.print(f"machine: {res['machine']}")
+    seen = ("the newest 5,000 of each kind per poll" if live["stream"] == "poll"
+            else f"{live['sse_events']:,} events")
+    con.print(f"alert stream: {live['stream']} ({live['stream_status']}); alerts seen by the monitoring client "
+              f"in phases 3-4 ({seen}): {live['alerts_seen']}")
+    for lv in live["levels"]:
+        bg = lv["background"]
+        con.print(f"background {bg['target_per_s']:,.0f}/s: acked {bg['achieved_per_s']:,.1f}/s, service p50 "
+                  f"{fmt_s(bg['service_p50_s'])}, server CPU {bg['server_cpu']:.2f}, client CPU (all, incl. the "
+                  f"alert watcher) {lv['client_cpu_all']:.2f} cores; probe confirming-fix ack p50 "
+                  f"{fmt_s(lv['confirm_ack_p50_s'])}" + (f"; errors {lv['errors']}" if lv["errors"] else ""))
+    heavy = [name for name, c in (("paced OsmAnd (bare)", bare["osmand_paced"]["client_cpu"]),
+                                  ("paced OsmAnd (tagwatch)", tw["osmand_paced"]["client_cpu"]),
+                                  *((f"alert phase {lv['background']['target_per_s']:,.0f}/s", lv["client_cpu_all"])
+                                    for lv in live["levels"])) if c and c > 0.5]
+    if heavy:
+        con.print(f"[yellow]warning:[/yellow] the Python client used over half a core in: {', '.join(heavy)}; "
+                  "on 2 shared cores it may be limiting the server there")
+    con.print(f"machine: {res['machine']}; 1-minute load average during the run up to {res['loadavg_max']:.1f}"
+              + (" [yellow](other work shared the cores: figures are low)[/yellow]"
+                 if res["loadavg_max"] > (os.cpu_count() or 1) + 2 else ""))
 
 
 def _w(w: dict, key: str) -> str:
@@ -628,7 +654,7 @@ def _w(w: dict, key: str) -> str:
 
 def _none(p: dict, key: str) -> str:
     v = p.get(key)
-    return fmt_s(v) if v is not None else "unacked"
+    return fmt_s(v) if v is not None else f"> {p.get('wall_s', 0):.0f} s"
 
 
 # -- main -------------------------------------------------------------------------------------------
@@ -656,8 +682,12 @@ def main() -> None:
                  "plan": asdict(plan), "server_args": args.server_args, "quick": args.quick}
     t_run = time.perf_counter()
 
+    res["loadavg"] = {}
+
     def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - t_run:6.1f} s] {msg}", flush=True)
+        la = loadavg()
+        res["loadavg"][msg] = la
+        print(f"[{time.perf_counter() - t_run:6.1f} s] (load {la:.1f}) {msg}", flush=True)
 
     # setup
     if args.store == "postgresql":
@@ -702,7 +732,7 @@ def main() -> None:
             say(f"bare Starlette: OsmAnd paced at {plan.fixed_rate:,.0f}/s")
             b["osmand_paced"] = run_paced_osmand(port, fleet, plan, bare)
             say("bare Starlette: POST /api/fixes batches")
-            b["batches"] = run_batches(port, fleet, plan, gw_token, bare)
+            b["batches"] = run_batches(port, fleet, plan, gw_token, bare, plan.bare_batch_s)
             b["memory"] = mem_kib(bare.pid)
             res["bare"] = b
         finally:
@@ -729,7 +759,7 @@ def main() -> None:
         tw["osmand_paced"] = run_paced_osmand(port, fleet, plan, srv)
         tw["settle_2_s"] = round(srv.settle(plan.settle_max_s), 1)
         say("tagwatch: POST /api/fixes batches")
-        tw["batches"] = run_batches(port, fleet, plan, gw_token, srv)
+        tw["batches"] = run_batches(port, fleet, plan, gw_token, srv, plan.batch_s)
         tw["settle_3_s"] = round(srv.settle(plan.settle_max_s), 1)
         say("tagwatch: alert latency and silence")
         tw["live"] = run_alerts_and_silence(port, fleet, plan, mon_token, srv)
@@ -743,6 +773,7 @@ def main() -> None:
     store.engine.dispose()
     res["total_s"] = round(time.perf_counter() - t_run, 1)
     say(f"done in {res['total_s']} s")
+    res["loadavg_max"] = max(res["loadavg"].values())
     if res["bare"] is None:
         res["bare"] = _empty_bare()
     print_report(res)
