@@ -571,7 +571,7 @@ def print_report(res: dict) -> None:
     bare, tw, p = res["bare"], res["tagwatch"], res["plan"]
     t = Table(title=f"live path: {p['tags']:,} tags, {res['store']}", show_lines=False)
     t.add_column("measurement")
-    t.add_column("bare Starlette (peer)", justify="right")
+    t.add_column("bare Starlette (peer)" + (": skipped, zeros" if bare.get("skipped") else ""), justify="right")
     t.add_column("tagwatch serve", justify="right")
     t.add_column("note")
 
@@ -669,7 +669,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="save the figures as JSON")
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it (store, logs, wrk output)")
     ap.add_argument("--skip-bare", action="store_true", help="do not run the bare Starlette peer")
+    ap.add_argument("--show", type=Path, metavar="FILE.json", help="print the table of a saved run and exit")
     args = ap.parse_args()
+    if args.show:
+        print_report(json.loads(args.show.read_text()))
+        return
     plan = QUICK if args.quick else Plan()
     if args.tags:
         plan.tags = args.tags
@@ -776,10 +780,11 @@ def main() -> None:
     res["loadavg_max"] = max(res["loadavg"].values())
     if res["bare"] is None:
         res["bare"] = _empty_bare()
-    print_report(res)
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(res, indent=2, default=str))
         print(f"figures saved to {args.out}")
+    print_report(res)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -787,9 +792,10 @@ def main() -> None:
 def _empty_bare() -> dict:
     w = {"msgs_per_s": 0.0, "ack_p50_s": None, "ack_p99_s": None, "non_2xx": 0, "timeouts": 0, "socket_errors": 0,
          "server_cpu": 0.0, "wrk_cpu": 0.0}
-    pz = {"achieved_per_s": 0.0, "p50_s": None, "p99_s": None, "scheduled": 0, "acked": 0, "non_2xx": 0,
-          "failed": 0, "unfinished": 0, "server_cpu": 0.0, "client_cpu": 0.0}
-    return {"osmand_wrk": w, "osmand_paced": pz, "batches": {"fixes_per_s": 0.0, "batch_p50_s": None},
+    pz = {"achieved_per_s": 0.0, "p50_s": None, "p99_s": None, "service_p50_s": None, "service_p99_s": None,
+          "scheduled": 0, "acked": 0, "non_2xx": 0, "failed": 0, "unfinished": 0, "wall_s": 0.0, "server_cpu": 0.0,
+          "client_cpu": 0.0}
+    return {"skipped": True, "osmand_wrk": w, "osmand_paced": pz, "batches": {"fixes_per_s": 0.0, "batch_p50_s": None},
             "memory": {"VmRSS": 0, "VmHWM": 0}}
 
 
