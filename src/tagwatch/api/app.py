@@ -92,6 +92,15 @@ def _errors(app: FastAPI) -> None:
     async def bad_request(_request: Request, exc: ValueError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
+    @app.exception_handler(Exception)
+    async def server_error(_request: Request, _exc: Exception):
+        # Answered by Starlette's outermost middleware, past the header middleware: so it sets them.
+        return JSONResponse({"detail": "internal error; it is logged"}, status_code=500, headers=ERROR_HEADERS)
+
+
+ERROR_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
 
 def _headers(app: FastAPI, settings: WebSettings) -> None:
     tiles = ""

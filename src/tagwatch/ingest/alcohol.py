@@ -10,13 +10,12 @@ unaffected; a file whose header lacks a required column is refused as a whole.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..codec import InputError, parse_ts
-from .fixes import FUTURE_TOLERANCE_MS, FileError, blank, counting, csv_records, jsonl_records
+from .fixes import FileError, blank, counting, csv_records, jsonl_records, never_raises, number, record_time
 
 __all__ = ["REQUIRED", "OPTIONAL", "MAX_TAC_G_DL", "is_readings_header", "read_reading_records", "validate_reading"]
 
@@ -48,17 +47,13 @@ def read_reading_records(path: Path, on_read: Callable[[int], None] | None = Non
 
 
 def _number(v: Any, name: str, lo: float, hi: float, unit: str) -> float:
-    if isinstance(v, bool):
-        raise InputError(f"{name} {v!r} is not a number")
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} {v!r} is not a number") from None
-    if not math.isfinite(x) or not lo <= x <= hi:
+    x = number(v, name)
+    if not lo <= x <= hi:
         raise InputError(f"{name} {v!r} is outside {lo:g}..{hi:g} {unit}")
     return x
 
 
+@never_raises
 def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
                      other_devices: set[str] = frozenset()) -> tuple[dict | None, str | None]:
     """A store row from one record, or ``(None, "code: message")``."""
@@ -66,12 +61,9 @@ def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
         if blank(rec.get(col)):
             return None, f"missing_field: {col} is empty"
     device_id = str(rec["device_id"]).strip()
-    try:
-        ts_ms = parse_ts(str(rec["ts"]))
-    except InputError as e:
-        return None, ("naive_timestamp: " if "no UTC offset" in str(e) else "bad_timestamp: ") + str(e)
-    if ts_ms > now_ms + FUTURE_TOLERANCE_MS:
-        return None, "future_timestamp: ts is more than 5 minutes ahead of the server clock"
+    ts_ms, error = record_time(rec["ts"], now_ms)
+    if error:
+        return None, error
     out = {"device_id": device_id, "ts_ms": ts_ms, "tac_g_dl": 0.0, "skin_temp_c": None, "ir_distance_mm": None,
            "tamper": 0, "received_ms": now_ms}
     try:

@@ -27,6 +27,7 @@ __all__ = ["User", "ROLES", "AuthError", "add_user", "authenticate", "issue_toke
            "set_caseload", "disable_user", "MIN_PASSWORD", "TOKEN_TTL_MS"]
 
 MIN_PASSWORD = 12
+MAX_TOKEN = 4096  # characters; ours are about 150
 TOKEN_TTL_MS = int(os.environ.get("TAGWATCH_TOKEN_TTL_MIN", "480")) * 60_000
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
@@ -130,9 +131,9 @@ def issue_token(store: Store, user: User, now_ms: int, ttl_ms: int = TOKEN_TTL_M
 
 def user_for_token(store: Store, token: str, now_ms: int) -> User:
     payload, dot, sig = token.partition(".")
-    if not dot:
+    if not dot or not token.isascii() or len(token) > MAX_TOKEN:
         raise AuthError("malformed token")
-    expected = _b64(hmac.new(_key(store), payload.encode("ascii", "replace"), hashlib.sha256).digest())
+    expected = _b64(hmac.new(_key(store), payload.encode("ascii"), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, sig):
         raise AuthError("invalid token")
     try:
