@@ -123,7 +123,7 @@ def test_cli_import_prints_counts_and_refuses_other_files(tmp_path, west_yorkshi
     malformed_copy(west_yorkshire_files[0], path, every=20, limit=400)
     runner = CliRunner()
     out = runner.invoke(app, ["areas", "import", str(path), "--db", db])
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 1, out.output  # rows were rejected; the rest are stored
     assert "rejected 9" in " ".join(out.output.split()) and "without coordinates, kept" in " ".join(out.output.split())
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")

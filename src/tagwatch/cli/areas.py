@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, exit_for_rejects, friendly, now_ms
 from ..areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
 from ..areas.trends import change_against_baseline
 from ..codec import InputError
@@ -34,7 +34,8 @@ TRENDS = Listing(("borough", "category", "baseline_year", "year", "months", "bas
 def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], db: DbOpt = DEFAULT_DB):
     """Import police.uk street-level CSVs; a force's month is replaced by the latest file holding it."""
     store = open_store(db)
-    for rep in import_area_files(store, files, now_ms()):
+    reports = import_area_files(store, files, now_ms())
+    for rep in reports:
         months = ", ".join(f"{f} {m}" for f, m in rep.months) or "no month"
         if rep.status == "unchanged":
             console.print(f"{rep.source}: unchanged ({months} already imported from this file)")
@@ -46,6 +47,7 @@ def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_ok
                       + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(rep.reasons.items()))}; see tagwatch rejects)"
                          if rep.rejected else "")
                       + (f"; replaced {rep.replaced} rows imported before" if rep.replaced else ""))
+    exit_for_rejects(sum(r.rejected for r in reports))
 
 
 @areas_app.command("list")

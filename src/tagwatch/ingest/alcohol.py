@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import InputError, parse_ts
-from .fixes import FileError, blank, counting, csv_records, jsonl_records, never_raises, number, record_time
+from .fixes import FileError, blank, file_records, never_raises, number, record_time
 
 __all__ = ["REQUIRED", "OPTIONAL", "MAX_TAC_G_DL", "is_readings_header", "read_reading_records", "validate_reading"]
 
@@ -29,7 +29,7 @@ Record = tuple[int | None, str, dict | None, str | None]
 
 def is_readings_header(path: Path) -> bool:
     """Whether a CSV file's header is that of alcohol readings (it has ``tac`` and no ``lat``)."""
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
         header = {h.strip() for h in next(csv.reader(f), [])}
     return "tac" in header and "lat" not in header
 
@@ -39,11 +39,7 @@ def read_reading_records(path: Path, on_read: Callable[[int], None] | None = Non
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise FileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
-    with open(path, encoding="utf-8", newline="") as f:
-        if suffix == ".csv":
-            yield from csv_records(path, counting(f, on_read), REQUIRED, OPTIONAL)
-        else:
-            yield from jsonl_records(f, on_read)
+    return file_records(path, "csv" if suffix == ".csv" else "jsonl", REQUIRED, OPTIONAL, on_read)
 
 
 def _number(v: Any, name: str, lo: float, hi: float, unit: str) -> float:

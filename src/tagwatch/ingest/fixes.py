@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import json
 import logging
 import math
@@ -20,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import InputError, parse_ts
+from .lines import Line, split_line, text_lines
 
 __all__ = ["REQUIRED", "OPTIONAL", "FileError", "Reject", "read_records", "validate_record", "FUTURE_TOLERANCE_MS",
-           "jsonl_records", "csv_records", "counting", "blank", "number",
+           "jsonl_records", "csv_records", "file_records", "blank", "number",
            "never_raises", "record_time"]
 
 REQUIRED = ("device_id", "ts", "lat", "lon")
@@ -43,19 +43,6 @@ class Reject:
     reason: str  # "code: message"
 
 
-class counting(io.TextIOBase):
-    """Counts characters read so a progress bar can follow a large file."""
-
-    def __init__(self, f, on_read: Callable[[int], None] | None):
-        self._f, self._on_read = f, on_read
-
-    def __iter__(self):
-        for line in self._f:
-            if self._on_read:
-                self._on_read(len(line))
-            yield line
-
-
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
@@ -67,58 +54,68 @@ def _format_of(path: Path) -> str:
 
 def read_records(path: Path, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, str, dict | None, str | None]]:
     """Yield ``(line_no, raw, record, error)`` for each data line of a fix file."""
-    fmt = _format_of(path)
-    with open(path, encoding="utf-8", newline="") as f:
-        lines = counting(f, on_read)
-        if fmt == "csv":
-            yield from csv_records(path, lines, REQUIRED, OPTIONAL)
-        else:
-            yield from jsonl_records(lines)
+    return file_records(path, _format_of(path), REQUIRED, OPTIONAL, on_read)
 
 
-def csv_records(path: Path, lines, required: tuple[str, ...],
+def file_records(path: Path, fmt: str, required: tuple[str, ...], optional: tuple[str, ...],
+                 on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """Records of a CSV (``fmt`` "csv") or JSON Lines file, each line decoded on its own
+    (:mod:`tagwatch.ingest.lines`); shared by fix and alcohol files."""
+    lines = text_lines(path, on_read, csv_quotes=fmt == "csv")
+    return csv_records(path, lines, required, optional) if fmt == "csv" else jsonl_records(lines)
+
+
+def csv_records(path: Path, lines: Iterator[Line], required: tuple[str, ...],
                 optional: tuple[str, ...]) -> Iterator[tuple[int, str, dict | None, str | None]]:
     """(line number, raw text, record or None, reason or None) per non-blank CSV data line.
 
-    A header lacking a required column refuses the whole file (:class:`FileError`); a row
-    with the wrong number of fields is rejected on its own. Shared by fix and alcohol files.
+    A header lacking a required column, or unreadable, refuses the whole file
+    (:class:`FileError`); a row with the wrong number of fields, a quote that never closes or
+    a byte that is not UTF-8 is rejected on its own.
     """
-    reader = csv.reader(iter(lines))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
+    first = next(lines, None)
+    if first is None:
         return
+    if first[2]:
+        raise FileError(f"{path}: the header (line 1) cannot be read: {first[2]}")
+    header = [h.strip() for h in split_line(first[1])]
     missing = [c for c in required if c not in header]
     if missing:
         raise FileError(f"{path}: header lacks required column(s) {', '.join(missing)}; "
                         f"expected {', '.join(required)} and optionally {', '.join(optional)}")
     width = len(header)
-    for row in reader:
-        line_no = reader.line_num
-        raw = ",".join(row)
-        if not row or (len(row) == 1 and not row[0].strip()):
+    for line_no, text, fault in lines:
+        if fault:
+            yield line_no, text, None, fault
+            continue
+        if not text.strip():
+            continue
+        try:
+            row = split_line(text)
+        except csv.Error as e:
+            yield line_no, text, None, f"unparsable: {e}"
             continue
         if len(row) != width:
-            yield line_no, raw, None, f"unparsable: {len(row)} fields where the header has {width}"
+            yield line_no, text, None, f"unparsable: {len(row)} fields where the header has {width}"
             continue
-        yield line_no, raw, dict(zip(header, row, strict=True)), None
+        yield line_no, text, dict(zip(header, row, strict=True)), None
 
 
-def jsonl_records(lines, on_read=None) -> Iterator[tuple[int, str, dict | None, str | None]]:
-    """(line number, raw text, object or None, reason or None) per non-blank line of JSON Lines.
-
-    ``on_read(n_chars)`` is told of every line read (progress bars).
-    """
-    for line_no, line in enumerate(lines, start=1):
-        if on_read:
-            on_read(len(line))
-        raw = line.rstrip("\r\n")
+def jsonl_records(lines: Iterator[Line]) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """(line number, raw text, object or None, reason or None) per non-blank line of JSON Lines."""
+    for line_no, raw, fault in lines:
+        if fault:
+            yield line_no, raw, None, fault
+            continue
         if not raw.strip():
             continue
         try:
             rec = json.loads(raw)
         except json.JSONDecodeError as e:
             yield line_no, raw, None, f"unparsable: not JSON ({e.msg})"
+            continue
+        except (ValueError, RecursionError) as e:  # an integer of over 4,300 digits; nesting too deep
+            yield line_no, raw, None, f"unparsable: not JSON that can be read ({str(e)[:80] or type(e).__name__})"
             continue
         if not isinstance(rec, dict):
             yield line_no, raw, None, "unparsable: a line must be a JSON object"
