@@ -31,12 +31,20 @@ TRENDS = Listing(("borough", "category", "baseline_year", "year", "months", "bas
 
 @areas_app.command("import")
 @friendly
-def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], db: DbOpt = DEFAULT_DB):
-    """Import police.uk street-level CSVs; a force's month is replaced by the latest file holding it."""
+def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+                 replace: Annotated[bool, typer.Option(
+                     "--replace", help="Replace a stored month even with a file holding fewer of its rows.")] = False,
+                 db: DbOpt = DEFAULT_DB):
+    """Import police.uk street-level CSVs; a force's month is replaced by the latest file holding it
+    (one holding fewer rows than are stored only with --replace)."""
     store = open_store(db)
-    reports = import_area_files(store, files, now_ms())
+    reports = import_area_files(store, files, now_ms(), replace)
     for rep in reports:
         months = ", ".join(f"{f} {m}" for f, m in rep.months) or "no month"
+        if rep.status == "refused":
+            console.print(f"[red]{rep.source}: not imported[/red], it would shrink {rep.refused}; "
+                          "check the download, or give --replace")
+            continue
         if rep.status == "unchanged":
             console.print(f"{rep.source}: unchanged ({months} already imported from this file)")
             continue
@@ -47,7 +55,7 @@ def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_ok
                       + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(rep.reasons.items()))}; see tagwatch rejects)"
                          if rep.rejected else "")
                       + (f"; replaced {rep.replaced} rows imported before" if rep.replaced else ""))
-    exit_for_rejects(sum(r.rejected for r in reports))
+    exit_for_rejects(sum(r.rejected + (r.status == "refused") for r in reports))
 
 
 @areas_app.command("list")
