@@ -95,3 +95,27 @@ def test_a_500_carries_the_security_headers(web):
     r = TestClient(app, raise_server_exceptions=False).get("/api/boom")
     assert r.status_code == 500 and "a bug" not in r.text
     assert all(h in r.headers for h in SECURITY) and r.headers["Cache-Control"] == "no-store"
+
+
+def test_osmand_body_over_a_few_kib_is_413_before_it_is_read(web):
+    before = web.store.count("fixes")
+    big = "x" * 200_000
+    r = web.client.post("/osmand", data={"id": "TAG1", "lat": 51.45, "lon": -0.02, "pad": big})
+    assert r.status_code == 413 and all(h in r.headers for h in SECURITY)
+    r = web.client.post("/osmand", content=(b"id=TAG1&pad=" + b"x" * 1000 for _ in range(10)),  # chunked
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+    r = web.client.post("/osmand", content=iter([b"id=TAG1&lat=51.45&lon=-0.02&timestamp=1774012300"]),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and web.store.count("fixes") == before + 1  # a small chunked body still works
+    assert web.client.post("/api/auth/token", data={"username": "mon", "password": big}).status_code == 413
+
+
+def test_gateway_batch_limit_is_configurable(web):
+    from tagwatch.api import WebSettings
+    client = TestClient(create_app(web.store, WebSettings(max_batch_bytes=1000), clock=lambda: WEB_NOW))
+    fixes = [{**FIX, "ts": f"2026-03-20T15:{m:02d}:00Z"} for m in range(30)]
+    r = client.post("/api/fixes", json={"fixes": fixes}, headers=web.headers["gateway"])
+    assert r.status_code == 413 and "1000 bytes" in r.json()["detail"]
+    r = client.post("/api/fixes", json={"fixes": fixes[:2]}, headers=web.headers["gateway"])
+    assert r.status_code == 200 and r.json()["accepted"] == 2
