@@ -68,3 +68,59 @@ def test_password_hashes_are_bounded_and_excess_logins_get_503(web, monkeypatch)
     finally:
         service_users._hashing.release()
     assert client.post(TOKEN, data={"username": "mon", "password": PASSWORD}).status_code == 200
+
+
+def test_authentication_comes_before_the_purpose(web):
+    for path in ("/api/live", f"/api/matches/{web.shared_match}", "/api/shared", "/api/subjects/S1/track"):
+        r = web.client.get(path)
+        assert r.status_code == 401, (path, r.text)
+        r = web.client.get(path, headers={"Authorization": "Bearer a.\xe9".encode("latin-1")})
+        assert r.status_code == 401, (path, r.text)
+
+
+PLACE_KEYS = {"lat", "lon", "coordinates", "closest_m", "x", "y"}
+
+
+def _keys(obj, out):
+    if isinstance(obj, dict):
+        out.update(obj)
+        for v in obj.values():
+            _keys(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _keys(v, out)
+    return out
+
+
+def test_every_route_returning_a_persons_place_writes_an_audit_entry(web):
+    """Walk every GET route of the API as every role (with a purpose): a response that names a
+    subject and carries a place must have appended an audit entry naming the caller."""
+    from conftest import ROLE_USERS
+    params = {"subject_id": "S1", "match_id": web.shared_match, "alert_id": web.alerts["S1"], "order_id": "OS1"}
+    routes = [path for path, ops in web.client.app.openapi()["paths"].items()
+              if "get" in ops and path.startswith("/api/") and path != "/api/events"]
+    assert len(routes) > 20
+    located, unaudited = set(), []
+    for path in routes:
+        url = path.format(**params)
+        for role in ROLE_USERS:
+            before = web.store.count("audit_log")
+            r = web.client.get(url, headers={**web.headers[role], "X-Purpose": "audit coverage test"})
+            if r.status_code != 200 or "json" not in r.headers.get("content-type", ""):
+                continue
+            keys = _keys(r.json(), set())
+            if "subject_id" in keys and keys & PLACE_KEYS:
+                located.add(path)
+                if web.store.count("audit_log") == before:
+                    unaudited.append(f"{role} GET {url}")
+    assert not unaudited, f"returned a person's place with no audit entry: {unaudited}"
+    assert {"/api/live", "/api/subjects/{subject_id}/track", "/api/matches/{match_id}", "/api/shared"} <= located
+
+
+def test_audit_subject_filter_takes_underscore_and_percent_literally(store):
+    from tagwatch.services import audit
+    for sid in ("S_1", "SX1", "S%2", "S22"):
+        audit.record(store, "mon", "monitoring", "read_track", 1, [sid], purpose="test")
+    assert [e["subject_ids"] for e in store.audit_entries(subject_id="S_1")] == ["S_1"]
+    assert [e["subject_ids"] for e in store.audit_entries(subject_id="S%2")] == ["S%2"]
+    assert store.audit_entries(subject_id="S%") == []
