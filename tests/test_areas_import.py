@@ -104,7 +104,10 @@ def test_a_later_file_for_the_same_month_replaces_it(store, tmp_path, west_yorks
         with open(path, "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerows([rows[0], *body])
     import_area_files(store, [first], now_ms=1)
-    rep, = import_area_files(store, [second], now_ms=2)
+    rep, = import_area_files(store, [second], now_ms=2)  # fewer rows than stored: refused without replace
+    assert (rep.status, store.count("area_crimes")) == ("refused", 100)
+    assert rep.refused == "West Yorkshire Police 2016-07: 60 rows where 100 are stored"
+    rep, = import_area_files(store, [second], now_ms=2, replace=True)
     assert (rep.status, rep.replaced, store.count("area_crimes")) == ("imported", 100, 60)
     assert import_area_files(store, [first], now_ms=3)[0].status == "imported"  # back to the first version
     assert store.count("area_crimes") == 100
@@ -123,7 +126,7 @@ def test_cli_import_prints_counts_and_refuses_other_files(tmp_path, west_yorkshi
     malformed_copy(west_yorkshire_files[0], path, every=20, limit=400)
     runner = CliRunner()
     out = runner.invoke(app, ["areas", "import", str(path), "--db", db])
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 1, out.output  # rows were rejected; the rest are stored
     assert "rejected 9" in " ".join(out.output.split()) and "without coordinates, kept" in " ".join(out.output.split())
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")

@@ -18,10 +18,10 @@ MIN = 60_000
 def tw(tmp_path, monkeypatch):
     monkeypatch.setenv("TAGWATCH_DB", f"sqlite:///{tmp_path / 'cli.db'}")
 
-    def call(*args, ok=True):
+    def call(*args, ok=True, code=0):  # code 1: some rows were rejected, the rest stored
         result = runner.invoke(app, [str(a) for a in args])
         if ok:
-            assert result.exit_code == 0, result.output
+            assert result.exit_code == code, result.output
         return result
     return call
 
@@ -53,12 +53,12 @@ def write_fixes(path, b, visit=(60, 80)):
 
 def test_enrol_ingest_alert_and_work_the_alert(tw, enrolled, b):
     fixes = write_fixes(enrolled / "fixes.csv", b)
-    out = tw("ingest", fixes, "--as-of", "2026-03-20T16:00:00Z").output
+    out = tw("ingest", fixes, "--as-of", "2026-03-20T16:00:00Z", code=1).output
     assert "accepted 360" in out and "rejected 1" in out and "naive_timestamp: 1" in out
     alerts = json.loads(tw("alerts", "--format", "json").stdout)
     assert [(a["kind"], a["condition_id"], a["start"], a["end"], a["status"]) for a in alerts] == [
         ("exclusion_breach", "victim", "2026-03-20T11:00:00Z", "2026-03-20T11:19:00Z", "open")]
-    again = tw("ingest", fixes, "--as-of", "2026-03-20T16:00:00Z").output
+    again = tw("ingest", fixes, "--as-of", "2026-03-20T16:00:00Z", code=1).output
     assert "accepted 0, duplicates 360" in again
     assert len(json.loads(tw("alerts", "--format", "json").stdout)) == 1
     aid = alerts[0]["id"]
@@ -104,13 +104,14 @@ def test_mistakes_get_a_clear_message_and_exit_2(tw, enrolled, args, message):
 def test_rule_settings_are_kept_in_the_store(tw, enrolled, b):
     tw("rules", "set", "dwell_s=1800")
     assert "1800" in tw("rules", "show").output
-    tw("ingest", write_fixes(enrolled / "fixes.csv", b), "--as-of", "2026-03-20T16:00:00Z")
+    tw("ingest", write_fixes(enrolled / "fixes.csv", b), "--as-of", "2026-03-20T16:00:00Z", code=1)
     assert json.loads(tw("alerts", "--format", "json").stdout) == []  # 20 minutes < 30 minute dwell
 
 
 def test_gpx_track_from_a_phone_app(tw, enrolled):
     gpx = Path(__file__).parent / "data" / "walk.gpx"
-    out = tw("ingest", gpx, "--device", "TAG1", "--as-of", "2026-03-20T12:00:00Z", "--no-evaluate").output
+    out = tw("ingest", gpx, "--device", "TAG1", "--as-of", "2026-03-20T12:00:00Z", "--no-evaluate",
+             code=1).output
     assert "accepted 40" in out and "rejected 1" in out and "missing_field: 1" in out
     tw("evaluate", "--as-of", "2026-03-20T11:40:00Z")
     breaches = [a for a in json.loads(tw("alerts", "--format", "json").stdout) if a["kind"] == "exclusion_breach"]

@@ -37,7 +37,7 @@ def world(tmp_path_factory):
     w.url = url
     w.call = lambda *args, **kw: _invoke(url, args, **kw)
     w.call("alcohol", "ingest", tmp / "readings.jsonl", "--as-of", AS_OF)
-    w.call("ingest", tmp / "bad.csv", "--no-evaluate")
+    assert w.call("ingest", tmp / "bad.csv", "--no-evaluate", ok=False).exit_code == 1  # its one row rejected
     w.call("alerts", "ack", w.alerts["S1"], "--by", "op1", "--note", "called the subject [no answer]")
     w.call("matches", "outcome", w.shared_match, "no further action", "--on", "2026-03-25", "--force", "MPS",
            "--by", "pol", "--note", "alibi checked")

@@ -104,6 +104,6 @@ def test_crimes_cli(tmp_path, monkeypatch):
     p = tmp_path / "MPS20260320A.csv"
     p.write_text("\n".join([GOOD, GOOD_WGS, row(crime_ref="CR9", to="20260321070000")]) + "\n")
     out = CliRunner().invoke(app, ["crimes", "import", str(p)])
-    assert out.exit_code == 0 and "partial" in out.output and "window_too_long: 1" in out.output
+    assert out.exit_code == 1 and "partial" in out.output and "window_too_long: 1" in out.output
     listed = CliRunner().invoke(app, ["crimes", "list", "--format", "csv"]).stdout.splitlines()
     assert len(listed) == 3 and listed[1].startswith("MPS,CR001,1,RB,2026-03-20T18:30:00Z")

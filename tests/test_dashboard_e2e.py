@@ -102,12 +102,12 @@ def test_monitoring_acknowledges_an_alert_and_shares_a_match(browse, server):
 def test_police_see_only_matches_shared_with_their_force(browse, server):
     page = browse
     login(page, server.url, "pol")
+    state_purpose(page)  # the list itself is an audited location read
     page.wait_for_selector("h1:has-text('Shared with your force')")
     rows = page.locator("tr[data-match]")
     assert [rows.nth(i).get_attribute("data-match") for i in range(rows.count())] == [str(server.shared_match)]
     assert page.locator("nav a").all_inner_texts() == ["Shared with us"]
     rows.first.locator("button:has-text('Evidence')").click()
-    state_purpose(page)
     page.wait_for_selector("#evidence-map[data-lsoas=shown]")  # zoomed in: LSOA boundaries drawn
     page.screenshot(path=OUT / "dashboard-police.png", full_page=True)
     page.goto(server.url + "/#alerts")  # no free browsing: the API refuses

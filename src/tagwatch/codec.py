@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .geo import zone_from_geojson
+from .geo import GREAT_BRITAIN, ServiceArea, zone_from_geojson
 from .model import Assignment, Condition, ConditionKind, Device, Order, OrderType, OrderVersion, RiskLevel, Subject, to_ms
 from .schedule import parse_schedule
 
@@ -42,8 +42,10 @@ def parse_ts(text: str, what: str = "timestamp") -> int:
     return to_ms(dt)
 
 
-def condition_from_dict(d: dict[str, Any]) -> Condition:
-    """A condition from its JSON form, validated (zone geometry, schedule grammar)."""
+def condition_from_dict(d: dict[str, Any], area: ServiceArea = GREAT_BRITAIN) -> Condition:
+    """A condition from its JSON form, validated (zone geometry within ``area``, schedule grammar)."""
+    if not isinstance(d, dict):
+        raise InputError(f"a condition must be a JSON object, not {type(d).__name__}")
     try:
         kind = ConditionKind(d["kind"])
     except (KeyError, ValueError):
@@ -55,7 +57,7 @@ def condition_from_dict(d: dict[str, Any]) -> Condition:
         if not zone:
             raise InputError(f"condition {cid!r} ({kind}) needs a zone (GeoJSON)")
         try:
-            zone_from_geojson(zone)
+            zone_from_geojson(zone, area)
         except ValueError as e:
             raise InputError(f"condition {cid!r}: {e}") from None
     schedule = d.get("schedule") or None
@@ -95,8 +97,11 @@ def conditions_from_json(text: str) -> tuple[Condition, ...]:
                            d.get("first_night_start")) for d in json.loads(text))
 
 
-def conditions_checked(items: Iterable[dict[str, Any]]) -> tuple[Condition, ...]:
-    conds = tuple(condition_from_dict(d) for d in items)
+def conditions_checked(items: Iterable[dict[str, Any]], area: ServiceArea = GREAT_BRITAIN) -> tuple[Condition, ...]:
+    """New conditions, each validated (:func:`condition_from_dict`), with unique ids."""
+    if not isinstance(items, (list, tuple, type({}.values()))):
+        raise InputError("conditions must be a JSON list of condition objects")
+    conds = tuple(condition_from_dict(d, area) for d in items)
     ids = [c.id for c in conds]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:

@@ -30,6 +30,7 @@ from ..live.bus import EventBus
 from ..live.engine import LiveEngine
 from ..live.process import EngineProcess
 from ..store import Store, StoreError
+from .limits import BodyLimit
 from .osmand_fast import osmand_asgi
 from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_events, routes_ingest, routes_matches,
                routes_orders, routes_subjects)
@@ -45,11 +46,13 @@ class WebSettings:
     """``tile_url``: an XYZ tile server for sites that have one (``{z}/{x}/{y}``); none by default,
     so the base map is the shipped borough and LSOA boundaries. ``stream_heartbeat_s``: how often an
     idle event stream sends a keep-alive comment; ``stream_recheck_s``: how often an open stream
-    re-checks its token (an expired token or a disabled user ends it)."""
+    re-checks its token (an expired token or a disabled user ends it). ``max_batch_bytes``: the
+    body limit of ``POST /api/fixes`` (413 above it; ``/osmand`` and the login form take 4 KiB)."""
     tile_url: str | None = None
     tile_attribution: str = ""
     stream_heartbeat_s: float = 15.0
     stream_recheck_s: float = 60.0
+    max_batch_bytes: int = 8 << 20
 
 
 def node_modules_dir() -> Path | None:
@@ -76,6 +79,7 @@ def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Calla
               routes_evaluation, routes_events):
         app.include_router(r.router)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(BodyLimit, limits={"/api/fixes": settings.max_batch_bytes})
     _errors(app)
     _headers(app, settings)
     _map_routes(app, settings)
@@ -108,6 +112,15 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(ValueError)
     async def bad_request(_request: Request, exc: ValueError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def server_error(_request: Request, _exc: Exception):
+        # Answered by Starlette's outermost middleware, past the header middleware: so it sets them.
+        return JSONResponse({"detail": "internal error; it is logged"}, status_code=500, headers=ERROR_HEADERS)
+
+
+ERROR_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def _headers(app: FastAPI, settings: WebSettings) -> None:

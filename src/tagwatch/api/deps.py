@@ -96,8 +96,9 @@ def optional_purpose(x_purpose: Annotated[str | None, Header(description="Why lo
     return (x_purpose or purpose or "").strip()[:500]
 
 
-def stated_purpose(text: Annotated[str, Depends(optional_purpose)]) -> str:
-    """Location reads must say why; the reason goes into the audit log."""
+def stated_purpose(text: Annotated[str, Depends(optional_purpose)], _user: Annotated[User, Depends(current_user)]) -> str:
+    """Location reads must say why; the reason goes into the audit log. The caller is
+    authenticated first (no token: 401, never "state the purpose")."""
     return require_purpose(text)
 
 

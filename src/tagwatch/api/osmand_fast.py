@@ -22,7 +22,7 @@ from ..model import iso
 __all__ = ["osmand_asgi", "MAX_BODY"]
 
 log = logging.getLogger("tagwatch.api")
-MAX_BODY = 16_384  # an OsmAnd report is a few hundred bytes
+MAX_BODY = 4_096  # an OsmAnd report is a few hundred bytes (the same limit as api/limits.py)
 
 
 async def _text(send, status: int, text: str, headers: tuple = ()) -> None:
@@ -58,9 +58,12 @@ async def osmand_asgi(app, scope, receive, send, fallback) -> None:
     now = app.state.clock()
     params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
     if method == "POST":
+        declared = headers.get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_BODY:  # refused before reading anything
+            return await _text(send, 413, "a report is at most 4 KiB")
         body = await _body(receive)
         if body is None:
-            return await _text(send, 413, "a report is at most 16 KB")
+            return await _text(send, 413, "a report is at most 4 KiB")
         if ctype.startswith("application/json"):
             try:
                 doc = json.loads(body)

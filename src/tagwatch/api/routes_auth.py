@@ -7,34 +7,31 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from ..services.users import AuthError, authenticate, issue_token
+from ..services import throttle
+from ..services.users import AuthError, Busy, authenticate, issue_token
 from .deps import CurrentUser, NowDep, StoreDep
 from .schemas import TokenPublic
 
 router = APIRouter(prefix="/api", tags=["auth"])
-MAX_FAILURES, WINDOW_MS = 5, 5 * 60_000  # per username, per server process
-
-
-def _recent_failures(request: Request, username: str, now: int) -> list[int]:
-    failures = request.app.state.__dict__.setdefault("login_failures", {})
-    recent = [t for t in failures.get(username, []) if t > now - WINDOW_MS]
-    failures[username] = recent
-    return recent
 
 
 @router.post("/auth/token", response_model=TokenPublic)
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep, now: NowDep, request: Request):
-    """Exchange a username and password for a bearer token that expires."""
-    recent = _recent_failures(request, form.username, now)
-    if len(recent) >= MAX_FAILURES:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            f"too many failed logins for {form.username}; try again in a few minutes",
-                            headers={"Retry-After": str((recent[0] + WINDOW_MS - now) // 1000 + 1)})
+    """Exchange a username and password for a bearer token that expires (429: too many failures
+    from this client, with Retry-After; 503: too many logins at once)."""
+    address = request.client.host if request.client else "unknown"
     try:
+        throttle.check(store, form.username, address, now)
         user = authenticate(store, form.username, form.password)
+    except throttle.Throttled as e:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(e),
+                            headers={"Retry-After": str(e.retry_after_s)}) from None
+    except Busy as e:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e), headers={"Retry-After": "2"}) from None
     except AuthError as e:
-        recent.append(now)
+        throttle.failed(store, form.username, address, now)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(e), headers={"WWW-Authenticate": "Bearer"}) from None
+    throttle.succeeded(store, form.username, address)
     token, expires = issue_token(store, user, now)
     return TokenPublic(access_token=token, expires_ms=expires, username=user.username, role=user.role)
 

@@ -31,9 +31,9 @@ def police_match_access(match_id: int, store: StoreDep, user: Annotated[User, De
 
 
 @router.get("/matches")
-def list_matches(store: StoreDep, user: Monitoring, significant: bool = True):
-    """Matches for review (significant ones by default) with the decisions made so far."""
-    return views.match_list(store, significant)
+def list_matches(store: StoreDep, now: NowDep, user: Monitoring, purpose: Purpose, significant: bool = True):
+    """Matches for review (significant ones by default) with the decisions made so far (audited)."""
+    return views.match_list(store, user, purpose, now, significant)
 
 
 @router.get("/matches/{match_id}")
@@ -51,9 +51,9 @@ def review_match(match_id: int, body: MatchReviewCreate, store: StoreDep, now: N
 
 
 @router.get("/shared")
-def shared_with_me(store: StoreDep, user: Annotated[User, Depends(allow("police"))]):
-    """Matches shared with the caller's force (no track: open one for its evidence)."""
-    return views.shared_matches(store, user.force)
+def shared_with_me(store: StoreDep, now: NowDep, user: Annotated[User, Depends(allow("police"))], purpose: Purpose):
+    """Matches shared with the caller's force: subject, crime place, closest approach (audited with the purpose)."""
+    return views.shared_matches(store, user, purpose, now)
 
 
 @router.post("/matches/{match_id}/outcomes", status_code=201)

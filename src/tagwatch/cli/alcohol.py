@@ -12,8 +12,8 @@ import typer
 from rich.progress import Progress
 
 from ..services import alcohol as svc
-from .common import (DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, setting_pairs,
-                     ts_opt)
+from .common import (DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, exit_for_rejects, friendly, now_ms,
+                     setting_pairs, ts_opt)
 from ..model import iso
 from .output import Format, Listing, render, render_record
 from ..store import Store, open_store
@@ -57,7 +57,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
            evaluate: Annotated[bool, typer.Option(help="Re-evaluate the subjects the readings touch.")] = True,
            db: DbOpt = DEFAULT_DB):
     """Ingest alcohol reading files (CSV or JSON Lines); re-ingesting changes nothing."""
-    ingest_readings_and_evaluate(open_store(db), files, ts_opt(as_of, "--as-of"), evaluate)
+    rep, _ = ingest_readings_and_evaluate(open_store(db), files, ts_opt(as_of, "--as-of"), evaluate)
+    exit_for_rejects(rep.rejected)
 
 
 @alcohol_app.command("evaluate")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, exit_for_rejects, friendly, now_ms
 from ..areas.categories import NEIGHBOURHOOD_SERIES, POLICE_UK_CATEGORIES
 from ..areas.trends import change_against_baseline
 from ..codec import InputError
@@ -31,11 +31,20 @@ TRENDS = Listing(("borough", "category", "baseline_year", "year", "months", "bas
 
 @areas_app.command("import")
 @friendly
-def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], db: DbOpt = DEFAULT_DB):
-    """Import police.uk street-level CSVs; a force's month is replaced by the latest file holding it."""
+def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+                 replace: Annotated[bool, typer.Option(
+                     "--replace", help="Replace a stored month even with a file holding fewer of its rows.")] = False,
+                 db: DbOpt = DEFAULT_DB):
+    """Import police.uk street-level CSVs; a force's month is replaced by the latest file holding it
+    (one holding fewer rows than are stored only with --replace)."""
     store = open_store(db)
-    for rep in import_area_files(store, files, now_ms()):
+    reports = import_area_files(store, files, now_ms(), replace)
+    for rep in reports:
         months = ", ".join(f"{f} {m}" for f, m in rep.months) or "no month"
+        if rep.status == "refused":
+            console.print(f"[red]{rep.source}: not imported[/red], it would shrink {rep.refused}; "
+                          "check the download, or give --replace")
+            continue
         if rep.status == "unchanged":
             console.print(f"{rep.source}: unchanged ({months} already imported from this file)")
             continue
@@ -46,6 +55,7 @@ def areas_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_ok
                       + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(rep.reasons.items()))}; see tagwatch rejects)"
                          if rep.rejected else "")
                       + (f"; replaced {rep.replaced} rows imported before" if rep.replaced else ""))
+    exit_for_rejects(sum(r.rejected + (r.status == "refused") for r in reports))
 
 
 @areas_app.command("list")

@@ -53,6 +53,13 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
+def exit_for_rejects(rejected: int) -> None:
+    """Exit 1 when rows were rejected (the rest were stored; ``tagwatch rejects`` lists why), else
+    return (exit 0). Exit 2 (``friendly``) means nothing was done. docs/formats.md lists the codes."""
+    if rejected:
+        raise typer.Exit(1)
+
+
 def ts_opt(text: Optional[str], what: str, default: Optional[int] = None) -> Optional[int]:
     return default if text is None else parse_ts(text, what)
 

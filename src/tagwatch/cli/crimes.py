@@ -12,7 +12,8 @@ from typing import Optional
 from rich.progress import Progress
 
 from ..services import changes
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
+from .common import (DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, exit_for_rejects, friendly, now_ms,
+                     ts_opt)
 from ..codec import InputError
 from ..correlate import MatchParams
 from ..correlate.score import ScoreParams
@@ -47,6 +48,7 @@ def crimes_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_o
                   db: DbOpt = DEFAULT_DB):
     """Import crime-mapping batches or tagwatch crime CSVs; each row accepted or rejected with a reason."""
     store = open_store(db)
+    rejected = 0
     for path in files:
         batch = read_crime_file(path)
         counts = store.record_crime_batch(batch, now_ms())
@@ -63,6 +65,8 @@ def crimes_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_o
             run = correlate(store, now_ms(), crime_keys=set(store.last_changed_crimes))
             console.print(f"checked {run['crimes']} new or changed crimes against {run['subjects']} subjects: "
                           f"{run['matches']} matches, {run['significant']} significant (run {run['run_id']})")
+        rejected += counts["rejected"]
+    exit_for_rejects(rejected)
 
 
 @crimes_app.command("list")

@@ -12,7 +12,8 @@ from ..model import iso
 from ..services import evaluation
 from ..services.ingest import IngestOutcome, ingest_and_evaluate
 from ..store import Store, open_store
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
+from .common import (DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, exit_for_rejects, friendly, now_ms,
+                     ts_opt)
 from .output import Format, Listing, render
 
 __all__ = ["ingest", "evaluate_cmd", "rejects", "ingest_with_progress"]
@@ -55,7 +56,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
            device: Annotated[Optional[str], typer.Option(help="Device id for GPX files (GPX carries none).")] = None,
            db: DbOpt = DEFAULT_DB):
     """Ingest fix files (CSV, JSON Lines, or GPX with --device); re-ingesting changes nothing."""
-    ingest_with_progress(open_store(db), files, ts_opt(as_of, "--as-of"), evaluate, device)
+    out = ingest_with_progress(open_store(db), files, ts_opt(as_of, "--as-of"), evaluate, device)
+    exit_for_rejects(out.ingest.rejected)
 
 
 @friendly

@@ -40,18 +40,25 @@ def _actor() -> str:
     return os.environ.get("USER") or "cli"
 
 
-def _zone(path: Path) -> dict:
+def _json_file(path: Path, what: str):
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise InputError(f"cannot read zone GeoJSON {path}: {e}") from None
+    except (OSError, ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
+        raise InputError(f"cannot read {what} {path}: {str(e)[:200] or type(e).__name__}") from None
+
+
+def _zone(path: Path) -> dict:
+    return _json_file(path, "zone GeoJSON")
 
 
 def _conditions(curfew, curfew_schedule, first_night, exclusion, exclusion_schedule, attendance,
                 attendance_schedule, trail, conditions_file) -> list[dict]:
     out: list[dict] = []
     if conditions_file:
-        out.extend(json.loads(Path(conditions_file).read_text(encoding="utf-8")))
+        items = _json_file(conditions_file, "conditions file")
+        if not isinstance(items, list):
+            raise InputError(f"{conditions_file}: a conditions file holds a JSON list of conditions")
+        out.extend(items)
     if curfew or curfew_schedule:
         if not (curfew and curfew_schedule):
             raise InputError("a curfew needs both --curfew ZONE.geojson and --curfew-schedule")
@@ -84,7 +91,7 @@ def orders_add(order_id: str, subject: Annotated[str, typer.Option(help="Subject
                         attendance_schedule, trail, conditions)
     if alcohol_abstinence:
         items.append({"id": "alcohol", "kind": "alcohol_abstinence"})
-    conds = conditions_checked(items)
+    conds = conditions_checked(items, changes.service_area())
     if not conds:
         raise InputError("an order needs at least one condition (--curfew, --exclusion, --attendance, --trail, "
                          "--alcohol-abstinence)")

@@ -49,7 +49,9 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
     # interpreter would queue behind each other's lock.
     engine = EngineProcess(store.engine.url.render_as_string(hide_password=False), live or LiveSettings(), monitor)
     engine.start()
-    web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")), live=engine)
+    settings = WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL"),
+                           max_batch_bytes=int(os.environ.get("TAGWATCH_MAX_BATCH_BYTES", 8 << 20)))
+    web = create_app(store, settings, live=engine)
     try:
         # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions (and for
         # /api/events the token). An open event stream never ends by itself: Ctrl-C closes it after 5 s.

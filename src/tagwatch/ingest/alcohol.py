@@ -10,13 +10,12 @@ unaffected; a file whose header lacks a required column is refused as a whole.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..codec import InputError, parse_ts
-from .fixes import FUTURE_TOLERANCE_MS, FileError, blank, counting, csv_records, jsonl_records
+from .fixes import FileError, blank, file_records, never_raises, number, record_time
 
 __all__ = ["REQUIRED", "OPTIONAL", "MAX_TAC_G_DL", "is_readings_header", "read_reading_records", "validate_reading"]
 
@@ -30,7 +29,7 @@ Record = tuple[int | None, str, dict | None, str | None]
 
 def is_readings_header(path: Path) -> bool:
     """Whether a CSV file's header is that of alcohol readings (it has ``tac`` and no ``lat``)."""
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
         header = {h.strip() for h in next(csv.reader(f), [])}
     return "tac" in header and "lat" not in header
 
@@ -40,25 +39,17 @@ def read_reading_records(path: Path, on_read: Callable[[int], None] | None = Non
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise FileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
-    with open(path, encoding="utf-8", newline="") as f:
-        if suffix == ".csv":
-            yield from csv_records(path, counting(f, on_read), REQUIRED, OPTIONAL)
-        else:
-            yield from jsonl_records(f, on_read)
+    return file_records(path, "csv" if suffix == ".csv" else "jsonl", REQUIRED, OPTIONAL, on_read)
 
 
 def _number(v: Any, name: str, lo: float, hi: float, unit: str) -> float:
-    if isinstance(v, bool):
-        raise InputError(f"{name} {v!r} is not a number")
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} {v!r} is not a number") from None
-    if not math.isfinite(x) or not lo <= x <= hi:
+    x = number(v, name)
+    if not lo <= x <= hi:
         raise InputError(f"{name} {v!r} is outside {lo:g}..{hi:g} {unit}")
     return x
 
 
+@never_raises
 def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
                      other_devices: set[str] = frozenset()) -> tuple[dict | None, str | None]:
     """A store row from one record, or ``(None, "code: message")``."""
@@ -66,12 +57,9 @@ def validate_reading(rec: dict, now_ms: int, alcohol_devices: set[str],
         if blank(rec.get(col)):
             return None, f"missing_field: {col} is empty"
     device_id = str(rec["device_id"]).strip()
-    try:
-        ts_ms = parse_ts(str(rec["ts"]))
-    except InputError as e:
-        return None, ("naive_timestamp: " if "no UTC offset" in str(e) else "bad_timestamp: ") + str(e)
-    if ts_ms > now_ms + FUTURE_TOLERANCE_MS:
-        return None, "future_timestamp: ts is more than 5 minutes ahead of the server clock"
+    ts_ms, error = record_time(rec["ts"], now_ms)
+    if error:
+        return None, error
     out = {"device_id": device_id, "ts_ms": ts_ms, "tac_g_dl": 0.0, "skin_temp_c": None, "ir_distance_mm": None,
            "tamper": 0, "received_ms": now_ms}
     try:

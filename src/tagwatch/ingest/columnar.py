@@ -8,7 +8,6 @@ usual case, never touch Python per row except to hand the rows to the database.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from .fixes import FUTURE_TOLERANCE_MS, OPTIONAL, REQUIRED, FileError
+from .lines import CleanCsv, line_fault, split_line
 
 __all__ = ["CsvBatch", "read_csv_batches"]
 
@@ -32,8 +32,11 @@ class CsvBatch:
 
 
 def _header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", newline="") as f:
-        header = [h.strip() for h in next(csv.reader(f), [])]
+    with open(path, "rb") as f:
+        text, fault = line_fault(f.readline(), csv_quotes=True)
+    if fault:
+        raise FileError(f"{path}: the header (line 1) cannot be read: {fault}")
+    header = [h.strip() for h in split_line(text)]
     missing = [c for c in REQUIRED if c not in header]
     if missing and "tac" in header:
         raise FileError(f"{path}: these are alcohol readings (a tac column, no lat/lon): use tagwatch alcohol ingest")
@@ -52,8 +55,10 @@ def read_csv_batches(path: Path, now_ms: int, known_devices: set[str],
         skipped.append((row.number, row.text))
         return "skip"
 
+    clean = CleanCsv(path)
+    blanked: set[int] = set()  # lines CleanCsv blanked (and rejected): Arrow sees them empty
     reader = pcsv.open_csv(
-        path,
+        clean,
         read_options=pcsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES, column_names=header, skip_rows=1),
         parse_options=pcsv.ParseOptions(invalid_row_handler=invalid, ignore_empty_lines=False),
         convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=False),
@@ -69,11 +74,18 @@ def read_csv_batches(path: Path, now_ms: int, known_devices: set[str],
         out = _validate(batch, lines, now_ms, known)
         out.doubtful.extend((n, t, None, f"unparsable: {len(t.split(','))} fields where the header has "
                                          f"{len(header)}") for n, t in bad_rows)
+        blanked.update(n for n, _, _ in clean.rejects)
+        out.doubtful = [r for r in out.doubtful if r[0] not in blanked]
+        out.doubtful.extend((n, t, None, fault) for n, t, fault in clean.rejects)
+        clean.rejects.clear()
         yield out
         if on_read:
             step = min(BLOCK_BYTES, size - done)
             done += step
             on_read(step)
+    clean.close()
+    if clean.rejects:  # blanked lines after the last row Arrow returned
+        yield CsvBatch({}, [(n, t, None, fault) for n, t, fault in clean.rejects])
     if on_read and done < size:
         on_read(size - done)
 

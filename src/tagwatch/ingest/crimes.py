@@ -12,6 +12,7 @@ are monthly and snapped to anonymised points, so they can never place a person a
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ BATCH_COLUMNS = ("force", "crime_type", "description", "batch_id", "crime_ref", 
 POLICE_UK_HEADER = {"Crime ID", "Month", "Reported by", "Falls within", "LSOA code"}
 # Great Britain on the National Grid, generously: anything outside is a typo or a swap.
 GB_EASTING, GB_NORTHING = (0, 700_000), (0, 1_300_000)
+_UNDECODED = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +74,40 @@ class CrimeBatch:
         return "partial" if self.crimes else "failed"
 
 
+def _csv_rows(path: Path) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str, str]]]:
+    """The non-blank rows, and a reject for each row no CSV reader can take (a field over the
+    csv module's 131,072-character limit, a byte that is not UTF-8): the reader goes on after it."""
+    rows, bad = [], []
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f)
+        for i in itertools.count(1):
+            try:
+                r = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                bad.append((i, "", f"unparsable: {e}"))
+                continue
+            if any(_UNDECODED.search(c) for c in r):
+                bad.append((i, ",".join(r).encode("utf-8", "surrogateescape").decode("utf-8", "replace")[:2000],
+                            "bad_encoding: the row holds a byte that is not UTF-8"))
+            elif any(c.strip() for c in r):
+                rows.append((i, r))
+    return rows, bad
+
+
 def read_crime_file(path: Path) -> CrimeBatch:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    rows = [(i, r) for i, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
+    """Crimes and rejects from a police batch or a tagwatch crime CSV (:class:`InputError`: no rows)."""
+    batch = _read_crime_rows(path, *_csv_rows(path))
+    batch.rejects.sort(key=lambda r: r[0])
+    return batch
+
+
+def _read_crime_rows(path: Path, rows, bad) -> CrimeBatch:
     if not rows:
-        raise InputError(f"{path}: the file holds no rows")
+        raise InputError(f"{path}: the file holds no rows" + (f" that can be read ({bad[0][2]})" if bad else ""))
+    if bad and bad[0][0] == 1:
+        raise InputError(f"{path}: line 1 cannot be read: {bad[0][2]}")
     first = [c.strip() for c in rows[0][1]]
     if POLICE_UK_HEADER <= set(first):
         raise InputError(
@@ -86,8 +116,11 @@ def read_crime_file(path: Path) -> CrimeBatch:
             "or tagwatch's crime CSV (docs/correlation.md); area statistics from police.uk belong to "
             "`tagwatch areas import`.")
     if first[:2] == ["crime_id", "crime_type"] or "crime_id" in first:
-        return _tagwatch_csv(path, first, rows[1:])
-    return _police_batch(path, rows)
+        batch = _tagwatch_csv(path, first, rows[1:])
+    else:
+        batch = _police_batch(path, rows)
+    batch.rejects.extend(bad)
+    return batch
 
 
 def _police_batch(path: Path, rows) -> CrimeBatch:

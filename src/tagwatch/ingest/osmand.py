@@ -19,21 +19,31 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..codec import InputError
+from .fixes import MAX_NUMBER_TEXT, number
+
 __all__ = ["record_from_params", "record_from_json"]
 
 _SECONDS_LIMIT = 100_000_000_000  # below: epoch seconds; above: epoch milliseconds
+_MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last instant ISO 8601 can write
 
 
 def _timestamp(value: Any) -> str | None:
-    """ISO text for the record from epoch seconds/ms or ISO text (None: use the arrival time)."""
+    """ISO text for the record from epoch seconds/ms or ISO text (None: use the arrival time).
+
+    An epoch number is range-checked (1970..9999) before it becomes a date; one outside that
+    range, or text that is no number, is passed on as text for the validator to reject
+    (``bad_timestamp``)."""
     if value is None or str(value).strip() == "":
         return None
-    text = str(value).strip()
+    text = str(value).strip()[:MAX_NUMBER_TEXT + 1]
     try:
-        n = float(text)
-    except ValueError:
-        return text  # ISO; the validator insists on an offset
+        n = number(value if isinstance(value, (int, float)) and not isinstance(value, bool) else text, "timestamp")
+    except InputError:
+        return text  # ISO (the validator insists on an offset), or a number it will refuse
     ms = n if n >= _SECONDS_LIMIT else n * 1000
+    if not 0 <= ms <= _MAX_EPOCH_MS:
+        return text
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
 
@@ -48,12 +58,29 @@ def record_from_params(params: Mapping[str, str], received_iso: str) -> dict[str
             "battery_pct": params.get("batt")}
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (its fields are then missing)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _battery_pct(level: Any) -> Any:
+    """Percent from Traccar's level 0..1 (negative: unknown). A level that is no number is passed
+    on as it came, for the validator to reject with a reason (``bad_value``)."""
+    if level is None:
+        return None
+    try:
+        x = number(level, "battery level")
+    except InputError:
+        return level
+    return None if x < 0 else round(x * 100, 1)
+
+
 def record_from_json(body: Mapping[str, Any], received_iso: str) -> dict[str, Any]:
-    """A fix record from Traccar Client's JSON body."""
-    loc = body.get("location") or {}
-    coords = loc.get("coords") or {}
-    battery = (loc.get("battery") or {}).get("level")
+    """A fix record from Traccar Client's JSON body; a ``location``, ``coords`` or ``battery`` that
+    is not an object counts as missing (the validator then names what is lacking)."""
+    loc = _object(body.get("location"))
+    coords = _object(loc.get("coords"))
     return {"device_id": str(body.get("device_id") or ""),
             "ts": _timestamp(loc.get("timestamp")) or received_iso,
             "lat": coords.get("latitude"), "lon": coords.get("longitude"), "accuracy_m": coords.get("accuracy"),
-            "battery_pct": None if battery is None or battery < 0 else round(float(battery) * 100, 1)}
+            "battery_pct": _battery_pct(_object(loc.get("battery")).get("level"))}

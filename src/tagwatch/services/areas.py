@@ -27,12 +27,13 @@ __all__ = ["AreaImport", "AreaIndex", "import_area_files", "area_lsoas", "read_e
 @dataclass
 class AreaImport:
     source: str
-    status: str  # imported | unchanged
+    status: str  # imported | unchanged | refused
     rows: int
     no_location: int
     rejected: int
     months: list[tuple[str, str]]
     replaced: int = 0
+    refused: str = ""  # why a file was not imported (it holds fewer rows of a month than are stored)
     no_location_by_lsoa: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -45,9 +46,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def import_area_files(store: Store, paths: list[Path], now_ms: int) -> list[AreaImport]:
-    """Import police.uk street-level files. A force's month is replaced by the latest file that holds it;
-    importing the same file again changes nothing (its rejects are not recorded twice)."""
+def import_area_files(store: Store, paths: list[Path], now_ms: int, replace: bool = False) -> list[AreaImport]:
+    """Import police.uk street-level files. A force's month is replaced by the latest file that holds it,
+    unless that file holds fewer of its rows than are stored (a truncated or partial download): then the
+    file is refused (status ``refused``, ``refused`` says why) unless ``replace``. Importing the same
+    file again changes nothing (its rejects are not recorded twice)."""
     out = []
     for path in paths:
         parsed = read_police_uk(Path(path))
@@ -63,11 +66,26 @@ def import_area_files(store: Store, paths: list[Path], now_ms: int) -> list[Area
         stored = store.area_month_hashes(months)
         if months and all(stored.get(p) == sha for p in months) or not months and _seen(store, sha):
             rep.status = "unchanged"
+        elif not replace and (shrunk := _shrunk_months(store, parsed.table, months)):
+            rep.status, rep.refused = "refused", shrunk
         else:
             rep.replaced = store.replace_area_months(str(path), sha, parsed.table, rep.no_location, parsed.rejects,
                                                      now_ms)["replaced"]
         out.append(rep)
     return out
+
+
+def _shrunk_months(store: Store, table, months: list[tuple[str, str]]) -> str:
+    """What a file would shrink: '(force) (month): N rows where M are stored', or ''."""
+    if not months:
+        return ""
+    lo, hi = min(m for _, m in months), max(m for _, m in months)
+    stored = {(r["reported_by"], r["month"]): r["n"] for r in store.area_counts(("reported_by", "month"), (lo, hi))}
+    new: dict[tuple[str, str], int] = {}
+    for pair in zip(table["reported_by"].to_pylist(), table["month"].to_pylist(), strict=True):
+        new[pair] = new.get(pair, 0) + 1
+    return "; ".join(f"{f} {m}: {new.get((f, m), 0)} rows where {stored[(f, m)]} are stored"
+                     for f, m in months if new.get((f, m), 0) < stored.get((f, m), 0))
 
 
 def _seen(store: Store, sha: str) -> bool:

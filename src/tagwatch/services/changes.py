@@ -6,14 +6,31 @@ audit entry (who, role, what, which subject, why).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from . import audit
 from ..codec import InputError, condition_to_dict, conditions_checked
+from ..geo import GREAT_BRITAIN, ServiceArea
 from ..model import Device, Order, OrderType, OrderVersion, Subject
 from ..store import Store, StoreError
 
-__all__ = ["add_subject", "add_device", "assign_device", "create_order", "vary_order", "end_order", "act_on_alert", "review_match", "find_order"]
+__all__ = ["add_subject", "add_device", "assign_device", "create_order", "vary_order", "end_order", "act_on_alert", "review_match", "find_order",
+           "service_area"]
+
+
+def service_area() -> ServiceArea:
+    """Where new zones may lie: ``$TAGWATCH_SERVICE_AREA`` as ``min_lon,min_lat,max_lon,max_lat``
+    (optionally ``name:`` first), else Great Britain."""
+    text = os.environ.get("TAGWATCH_SERVICE_AREA", "").strip()
+    if not text:
+        return GREAT_BRITAIN
+    name, _, box = text.rpartition(":")
+    try:
+        lo_lon, lo_lat, hi_lon, hi_lat = (float(v) for v in box.split(","))
+    except ValueError:
+        raise InputError(f"TAGWATCH_SERVICE_AREA {text!r} must be min_lon,min_lat,max_lon,max_lat") from None
+    return ServiceArea(name or "the configured service area", lo_lon, lo_lat, hi_lon, hi_lat)
 
 
 def find_order(store: Store, order_id: str) -> Order:
@@ -27,7 +44,7 @@ def create_order(store: Store, order_id: str, subject_id: str, order_type: str, 
                  conditions: list[dict[str, Any]], actor: str, role: str, now_ms: int, reason: str = "initial order",
                  ) -> Order:
     """Add an order with its first version of conditions."""
-    conds = conditions_checked(conditions)
+    conds = conditions_checked(conditions, service_area())
     if not conds:
         raise InputError("an order needs at least one condition")
     try:
@@ -51,7 +68,7 @@ def vary_order(store: Store, order_id: str, effective_ms: int, reason: str, acto
             raise InputError(f"order {order_id} has no condition {cid!r}; it has {', '.join(current) or 'none'}")
     for c in set_conditions:
         current[c.get("id", "")] = c
-    conds = conditions_checked(current.values())
+    conds = conditions_checked(current.values(), service_area())
     if not conds:
         raise InputError("a variation must leave at least one condition; end the order instead")
     version = OrderVersion(order_id, max(v.version for v in order.versions) + 1, effective_ms, conds, reason)

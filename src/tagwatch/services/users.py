@@ -14,6 +14,8 @@ import hmac
 import json
 import os
 import secrets
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -24,13 +26,21 @@ from ..store import Store, StoreError
 from ..store.schema import ROLES
 
 __all__ = ["User", "ROLES", "AuthError", "add_user", "authenticate", "issue_token", "user_for_token",
-           "set_caseload", "disable_user", "MIN_PASSWORD", "TOKEN_TTL_MS"]
+           "set_caseload", "disable_user", "MIN_PASSWORD", "TOKEN_TTL_MS", "Busy", "MAX_HASHES"]
 
 MIN_PASSWORD = 12
+MAX_TOKEN = 4096  # characters; ours are about 150
 TOKEN_TTL_MS = int(os.environ.get("TAGWATCH_TOKEN_TTL_MIN", "480")) * 60_000
 _hasher = PasswordHasher()
+MAX_HASHES = int(os.environ.get("TAGWATCH_MAX_HASHES", "4"))  # argon2 hashes at once (64 MiB each)
+HASH_WAIT_S = 10.0
+_hashing = threading.BoundedSemaphore(MAX_HASHES)
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class Busy(Exception):
+    """Every password-hash slot stayed taken for ``HASH_WAIT_S``: answer 503, retry later."""
 
 
 class AuthError(ValueError):
@@ -56,7 +66,9 @@ def add_user(store: Store, username: str, password: str, role: str, now_ms: int,
         raise StoreError(f"a password needs at least {MIN_PASSWORD} characters")
     if role == "police" and not force:
         raise StoreError("a police user needs --force (the force code matches are shared with, e.g. MPS)")
-    store.add_user(username, _hasher.hash(password), role, force if role == "police" else None, now_ms)
+    with _hash_slot():
+        password_hash = _hasher.hash(password)
+    store.add_user(username, password_hash, role, force if role == "police" else None, now_ms)
     audit.record(store, actor, actor_role, "user_create", now_ms,
                          detail={"username": username, "role": role, "force": force})
     if caseload:
@@ -89,16 +101,31 @@ def _load(store: Store, username: str) -> User | None:
     return User(row["username"], row["role"], row["force"], caseload)
 
 
+@contextmanager
+def _hash_slot():
+    """One of ``MAX_HASHES`` slots for an argon2 hash (each takes tens of MiB), waited for at most
+    ``HASH_WAIT_S``; :class:`Busy` when none comes free, so logins cannot exhaust memory."""
+    if not _hashing.acquire(timeout=HASH_WAIT_S):
+        raise Busy("the server is checking too many passwords at once; retry in a few seconds")
+    try:
+        yield
+    finally:
+        _hashing.release()
+
+
 def authenticate(store: Store, username: str, password: str) -> User:
     row = store.user(username)
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        with _hash_slot():
+            _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise AuthError("wrong username or password") from None
     if row is None or row["disabled_ms"] is not None:
         raise AuthError("wrong username or password")
     if _hasher.check_needs_rehash(row["password_hash"]):
-        store.set_password_hash(username, _hasher.hash(password))
+        with _hash_slot():
+            new_hash = _hasher.hash(password)
+        store.set_password_hash(username, new_hash)
     user = _load(store, username)
     assert user is not None
     return user
@@ -130,9 +157,9 @@ def issue_token(store: Store, user: User, now_ms: int, ttl_ms: int = TOKEN_TTL_M
 
 def user_for_token(store: Store, token: str, now_ms: int) -> User:
     payload, dot, sig = token.partition(".")
-    if not dot:
+    if not dot or not token.isascii() or len(token) > MAX_TOKEN:
         raise AuthError("malformed token")
-    expected = _b64(hmac.new(_key(store), payload.encode("ascii", "replace"), hashlib.sha256).digest())
+    expected = _b64(hmac.new(_key(store), payload.encode("ascii"), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, sig):
         raise AuthError("invalid token")
     try:

@@ -93,8 +93,10 @@ def _match_public(m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def match_list(store: Store, significant_only: bool = True, limit: int = 500) -> list[dict[str, Any]]:
-    """Matches of every run, newest run first, each with its decisions so far."""
+def match_list(store: Store, user: User, purpose: str, now_ms: int, significant_only: bool = True,
+               limit: int = 500) -> list[dict[str, Any]]:
+    """Matches of every run, newest run first, each with its decisions so far; each names a subject
+    and how close they came to a crime scene, so the listing is an audited read."""
     rows = store.match_rows(significant_only, limit)
     shared = set(store.shared_match_ids())
     out = []
@@ -103,11 +105,20 @@ def match_list(store: Store, significant_only: bool = True, limit: int = 500) ->
         out.append({**_match_public(m), "decisions": [r["action"] for r in reviews],
                     "shared_with": sorted({r["force"] for r in reviews if r["action"] == "shared"})
                     if m["id"] in shared else []})
+    _audit_matches(store, user, "read_matches", out, purpose, now_ms)
     return out
 
 
-def shared_matches(store: Store, force: str) -> list[dict[str, Any]]:
-    """What has been shared (and not withdrawn) with ``force``: the match and its crime, no track."""
+def _audit_matches(store: Store, user: User, action: str, matches: list[dict[str, Any]], purpose: str,
+                   now_ms: int, **detail: Any) -> None:
+    audit.record(store, user.username, user.role, action, now_ms, sorted({m["subject_id"] for m in matches}),
+                 purpose=purpose, detail={"matches": [m["id"] for m in matches], **detail})
+
+
+def shared_matches(store: Store, user: User, purpose: str, now_ms: int) -> list[dict[str, Any]]:
+    """What has been shared (and not withdrawn) with the user's force: the match (subject, closest
+    distance and time, speed, heading) and its crime's place, no track; audited as one read."""
+    force = user.force
     out = []
     for mid in store.shared_match_ids(force):
         m = store.match(mid)
@@ -116,6 +127,7 @@ def shared_matches(store: Store, force: str) -> list[dict[str, Any]]:
         out.append({"match": _match_public(m), "crime": _crime(store, m["force"], m["crime_ref"], m["crime_version"]),
                     "shared_ms": shared_at, "shared": iso(shared_at),
                     "shared_by": next(r["actor"] for r in reversed(reviews) if r["action"] == "shared")})
+    _audit_matches(store, user, "read_shared_matches", [o["match"] for o in out], purpose, now_ms, force=force)
     return out
 
 

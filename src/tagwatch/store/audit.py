@@ -80,7 +80,8 @@ class AuditRecords:
             q = q.where(a.actor == actor)
         if subject_id:
             # subject_ids is comma-separated; match a whole id only
-            q = q.where(("," + a.subject_ids + ",").contains(f",{subject_id},"))
+            # autoescape: '_' and '%' in an id are matched as themselves, not as wildcards
+            q = q.where(("," + a.subject_ids + ",").contains(f",{subject_id},", autoescape=True))
         if limit:
             q = q.limit(limit)
         with self.engine.connect() as c:

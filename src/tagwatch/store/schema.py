@@ -309,6 +309,16 @@ users = Table(
     Column("disabled_ms", BigInteger),
 )
 
+# Failed logins per key ("addr:IP" or "user:NAME@IP"): kept in the store so a restart does not
+# reset them; each key's back-off doubles with every failure past its allowance.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_ms", BigInteger, nullable=False),
+    Column("blocked_until_ms", BigInteger, nullable=False),
+)
+
 # A probation officer's caseload: the only subjects they may see.
 caseloads = Table(
     "caseloads", metadata,

@@ -57,3 +57,20 @@ class UserRecords:
     def caseload(self, username: str) -> set[str]:
         with self.engine.connect() as c:
             return set(c.execute(select(s.caseloads.c.subject_id).where(s.caseloads.c.username == username)).scalars())
+
+    # -- login throttling (services.users decides; this only keeps the counts) -------------------
+    def login_failures(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        t = s.login_failures
+        with self.engine.connect() as c:
+            return {r["key"]: dict(r) for r in c.execute(select(t).where(t.c.key.in_(keys))).mappings()}
+
+    def set_login_failures(self, rows: list[dict[str, Any]]) -> None:
+        """Replace the rows of these keys (``key, failures, last_ms, blocked_until_ms``)."""
+        t = s.login_failures
+        with self.engine.begin() as c:
+            c.execute(delete(t).where(t.c.key.in_([r["key"] for r in rows])))
+            c.execute(insert(t), rows)
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(delete(s.login_failures).where(s.login_failures.c.key == key))

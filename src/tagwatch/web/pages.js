@@ -192,6 +192,7 @@
   }
 
   P.matches = async (main) => {
+    if (TW.needPurpose(main, () => P.matches(main))) return;  // subjects near crime scenes: audited
     const force = h("input", { id: "share-force", value: "MPS", size: 8 });
     const note = h("input", { id: "match-note", placeholder: "reason for the decision", size: 36 });
     const holder = h("div", {}, "Loading..."), evidence = h("div", { id: "evidence" });
@@ -205,7 +206,7 @@
       } catch (e) { holder.prepend(error(e)); }
     }
     async function load() {
-      const rows = await api("/api/matches");
+      const rows = await api("/api/matches", { purpose: true });
       holder.replaceChildren(rows.length ? table([
         ["#", (m) => String(m.id)], ["subject", (m) => m.subject_id], ["crime", (m) => `${m.force}/${m.crime_ref}`],
         ["closest", (m) => `${m.closest_m} m, ${when(m.closest_ms)}`], ["evidence", (m) => m.evidence],
@@ -221,7 +222,9 @@
 
   P.shared = async (main) => {
     const me = session.user;
-    const rows = await api("/api/shared");
+    // The list names subjects, crime places and closest approaches: an audited read with a purpose.
+    if (TW.needPurpose(main, () => P.shared(main))) return;
+    const rows = await api("/api/shared", { purpose: true });
     const evidence = h("div", { id: "evidence" });
     main.replaceChildren(h("h1", {}, `Shared with your force`),
       h("p", { class: "muted" }, `Only matches a monitoring officer marked significant and shared with your force are listed (${me.username}).`),
