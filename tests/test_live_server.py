@@ -188,7 +188,12 @@ def test_the_engine_process_acknowledges_after_commit_and_streams_events_back(tm
             while not any(e["type"] == "alert" for e in seen):
                 seen.append(await asyncio.wait_for(sub.get(), 10))
             return seen
-        events = asyncio.run(run())
+        out: dict = {}
+        # In a thread of its own: a browser test earlier in the worker may leave an event loop running here.
+        worker = threading.Thread(target=lambda: out.update(events=asyncio.run(run())))
+        worker.start()
+        worker.join(60)
+        events = out["events"]
     finally:
         engine.stop()
     position = next(e for e in events if e["type"] == "position")
