@@ -18,6 +18,7 @@ from ..model import iso
 from .output import Format, Listing, render
 from ..live.engine import LiveEngine, LiveSettings
 from ..store import Store, open_store
+from .gateway import AllowOpt, Gt06HostOpt, Gt06Options, Gt06PortOpt, IdleOpt, options, run, run_gt06
 
 __all__ = ["serve_store", "serve", "monitor", "users_app", "audit_app"]
 
@@ -36,8 +37,9 @@ def _actor() -> str:
 
 
 def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = None,
-                live: Optional[LiveSettings] = None, monitor: bool = True) -> None:
-    """Run the web service and its live engine on ``store`` until interrupted."""
+                live: Optional[LiveSettings] = None, monitor: bool = True, gt06: Optional[Gt06Options] = None) -> None:
+    """Run the web service and its live engine on ``store`` until interrupted (``gt06``: and a GT06
+    listener on the same event loop, feeding the same engine)."""
     import logging
 
     import uvicorn
@@ -50,7 +52,16 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
     try:
         # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions (and for
         # /api/events the token). An open event stream never ends by itself: Ctrl-C closes it after 5 s.
-        uvicorn.run(web, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=5)
+        config = uvicorn.Config(web, host=host, port=port, access_log=False, log_level="info",
+                                timeout_graceful_shutdown=5)
+        if gt06 is None:
+            uvicorn.Server(config).run()
+        else:
+            from ..gateway.gt06_server import Gt06Gateway, KnownDevices
+
+            gw = Gt06Gateway(lambda records: engine.ingest(records, "gt06"), gt06.allow, gt06.idle_s,
+                             known=KnownDevices(store.device_ids))
+            run(run_gt06(gw, gt06, beside=uvicorn.Server(config).serve()))
     finally:
         engine.stop()  # the writer commits what it holds before the process ends
 
@@ -68,14 +79,16 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
           tick_s: TickOpt = LiveSettings.tick_s,
           monitor: Annotated[bool, typer.Option("--monitor/--no-monitor", help="Run the clock rules in this process "
                                                 "(--no-monitor when `tagwatch monitor` runs them apart).")] = True,
-          db: DbOpt = DEFAULT_DB):
+          gt06_port: Gt06PortOpt = None, gt06_host: Gt06HostOpt = "127.0.0.1", gt06_allow: AllowOpt = None,
+          gt06_idle_s: IdleOpt = 600.0, db: DbOpt = DEFAULT_DB):
     """Serve the web API (docs at /docs), the dashboard (at /) and the live engine until Ctrl-C."""
     store = open_store(db, durable=True)
     if not store.users():
         console.print("[yellow]no users yet:[/yellow] create the first admin with "
                       "tagwatch users add NAME --role admin")
     console.print(f"dashboard http://{host}:{port}/  API docs http://{host}:{port}/docs")
-    serve_store(store, host, port, tile_url, replace(LiveSettings(), tick_s=tick_s), monitor)
+    gt06 = None if gt06_port is None else options(gt06_port, gt06_host, gt06_allow, gt06_idle_s)
+    serve_store(store, host, port, tile_url, replace(LiveSettings(), tick_s=tick_s), monitor, gt06)
 
 
 @friendly

@@ -61,6 +61,7 @@ class FrameError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
+        self.frames: list[Frame] = []  # from Framer.feed: the good frames read before the bad one
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +83,22 @@ class Framer:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[Frame]:
-        """The complete frames now buffered (raises :class:`FrameError`: drop the connection)."""
+        """The complete frames now buffered.
+
+        Raises :class:`FrameError` (drop the connection) with the good frames that came before the
+        bad one in ``error.frames``.
+        """
+        out: list[Frame] = []
+        try:
+            self._cut(data, out)
+        except FrameError as e:
+            e.frames = out
+            raise
+        return out
+
+    def _cut(self, data: bytes, out: list[Frame]) -> None:
         buf = self._buf
         buf += data
-        out: list[Frame] = []
         while len(buf) >= 2:
             start = bytes(buf[:2])
             if start == b"\x78\x78":
@@ -105,7 +118,6 @@ class Framer:
             frame = bytes(buf[:total])
             del buf[:total]
             out.append(_parse(frame, head))
-        return out
 
 
 def _parse(frame: bytes, head: int) -> Frame:
