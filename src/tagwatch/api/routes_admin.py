@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from ..services.devicekeys import issue_key
 from ..services import audit, changes, users, views
 from ..codec import parse_ts
 from ..model import Device, iso
@@ -61,9 +62,9 @@ def list_devices(store: StoreDep, user: Annotated[User, Depends(allow("admin", "
 
 @router.post("/devices", status_code=201)
 def create_device(body: DeviceCreate, store: StoreDep, now: NowDep, user: Admin):
-    """Register a tag (audited)."""
+    """Register a tag and issue its key, returned this once as ``key`` (audited)."""
     changes.add_device(store, Device(body.id, body.kind, body.model), user.username, user.role, now)
-    return body
+    return {**body.model_dump(), "key": issue_key(store, body.id, user.username, user.role, now)}
 
 
 @router.post("/devices/{device_id}/assign", status_code=201)

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..services import audit, users
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, actor, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..codec import InputError
 from ..model import iso
 from .output import Format, Listing, render
@@ -30,10 +30,6 @@ USERS = Listing(("username", "role", "force", "caseload", "created", "disabled")
 AUDIT = Listing(("id", "at", "actor", "role", "action", "subject_ids", "from", "to", "purpose", "detail"),
                 default=("id", "at", "actor", "action", "subject_ids", "purpose"),
                 times={"at", "from", "to"}, text={"subject_ids", "purpose", "detail"})
-
-
-def _actor() -> str:
-    return os.environ.get("USER") or "cli"
 
 
 def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = None,
@@ -134,7 +130,7 @@ def users_add(username: str,
     """Add a user; the password comes from a prompt, --password-stdin or $TAGWATCH_PASSWORD (never a default)."""
     store = open_store(db)
     users.add_user(store, username, _read_password(password_stdin), role, now_ms(), force, caseload or [],
-                           actor=_actor())
+                           actor=actor())
     console.print(f"added {role} user {username}")
 
 
@@ -155,7 +151,7 @@ def users_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: 
 @friendly
 def users_disable(username: str, db: DbOpt = DEFAULT_DB):
     """Disable a user: their tokens stop working at once; the audit log keeps their name."""
-    users.disable_user(open_store(db), username, now_ms(), actor=_actor())
+    users.disable_user(open_store(db), username, now_ms(), actor=actor())
     console.print(f"disabled {username}")
 
 
@@ -164,7 +160,7 @@ def users_disable(username: str, db: DbOpt = DEFAULT_DB):
 def users_caseload(username: str, subjects: Annotated[list[str], typer.Argument(help="Subject ids (replaces the caseload).")],
                    db: DbOpt = DEFAULT_DB):
     """Set a probation officer's caseload: the only subjects they can see."""
-    users.set_caseload(open_store(db), username, subjects, now_ms(), actor=_actor())
+    users.set_caseload(open_store(db), username, subjects, now_ms(), actor=actor())
     console.print(f"{username}: caseload {', '.join(subjects)}")
 
 
