@@ -14,6 +14,8 @@ from tagwatch.model import Device, RiskLevel, Subject
 from tagwatch.services.devicekeys import KeyCheck, digest, issue_key
 from tagwatch.store import open_store
 
+from served import run_async  # tests/served.py
+
 
 @pytest.fixture
 def world(tmp_path):
@@ -155,5 +157,18 @@ def test_gt06_from_a_refused_address_stores_nothing_and_is_counted(tmp_path):
         server.close()
         return got
     for _ in range(2):
-        assert asyncio.run(attempt()) == b""
+        assert run_async(attempt()) == b""
     assert _count(store) == (0, 0) and gw.stats.refused["127.0.0.1"] == 2
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                                     {"Origin": "null"}])
+def test_browser_originated_requests_are_refused_on_ingest_routes(world, headers, web):
+    store, client, _, keys = world
+    params = {"id": "PHONE1", "key": keys["PHONE1"], "lat": 51.45, "lon": -0.02, "timestamp": 1774012000}
+    assert client.post("/osmand", data=params, headers=headers).status_code == 403
+    assert client.get("/osmand", params=params, headers=headers).status_code == 403
+    assert _count(store) == (0, 0)
+    r = web.client.post("/api/fixes", headers={**web.headers["gateway"], **headers}, json={"fixes": [
+        {"device_id": "TAG1", "ts": "2026-03-20T13:30:00Z", "lat": 51.45, "lon": -0.02}]})
+    assert r.status_code == 403

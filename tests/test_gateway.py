@@ -15,6 +15,8 @@ import pytest
 from tagwatch.gateway.gt06_server import Gt06Gateway, KnownDevices
 from tagwatch.ingest.gt06 import ack
 
+from served import run_async as run  # tests/served.py
+
 LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")  # IMEI 864717003283581, serial 9
 GPS_LBS_12 = bytes.fromhex("78781f120f0a140e150bc505e51e780293a9e800540000f601006e0055da00035f240d0a")  # serial 3
 REMOVING_16 = bytes.fromhex("7878251613020C12141AC5027951430C2A16F60014000900000000001A00007C550300020002F1E70D0A")
@@ -69,9 +71,6 @@ async def _session(gw: Gt06Gateway, *chunks: bytes, want: int, timeout: float = 
     finally:
         server.close()
 
-
-def run(coro):
-    return asyncio.run(coro)
 
 
 def test_login_then_a_fix_split_across_writes_acks_after_the_sink():
@@ -216,7 +215,7 @@ def test_gateway_apart_forwards_to_post_api_fixes(tmp_path):
             r = httpx.post(srv.url + "/api/auth/token", data={"username": "gw", "password": "gateway password"})
             token_file = tmp_path / "token"
             token_file.write_text(r.json()["access_token"] + "\n")
-            forward = HttpForwarder(srv.url, token_file)
+            forward = HttpForwarder(srv.url, token_file)  # its queue is bound to the loop of its first call
             gw = Gt06Gateway(forward)
             got = run(_session(gw, LOGIN + GPS_LBS_12, want=len(LOGIN_ACK + GPS_ACK)))
             assert got == LOGIN_ACK + GPS_ACK

@@ -22,7 +22,17 @@ from ..services.users import User
 from .deps import NowDep, allow
 from .schemas import FixBatch, IngestPublic
 
-router = APIRouter(tags=["ingest"])
+
+
+def _not_from_a_browser(request: Request) -> None:
+    """Devices and gateways send no ``Origin`` nor ``Sec-Fetch-*`` headers; browsers do, on every
+    cross-site POST: refusing them keeps a page from using a staff browser to post fixes."""
+    headers = request.headers
+    if "origin" in headers or "sec-fetch-mode" in headers or "sec-fetch-site" in headers:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "ingest routes refuse requests from a browser")
+
+
+router = APIRouter(tags=["ingest"], dependencies=[Depends(_not_from_a_browser)])
 
 
 def _engine(request: Request) -> LiveEngine:
