@@ -9,7 +9,9 @@ sends only after the commit), for --seconds. Messages/s = acks received / elapse
 percentiles too. Then the same for OsmAnd: --osmand-clients keep-alive HTTP connections sending
 `GET /osmand?id=..&key=..` reports. Server and load generator share the machine's cores.
 
-    .venv/bin/python bench/bench_gt06.py [--connections 10000] [--seconds 20] [--osmand-clients 200]
+    .venv/bin/python bench/bench_gt06.py [--connections 10000] [--active N] [--seconds 20] [--osmand-clients 200]
+
+``--active N``: all connections open and logged in, only N of them sending (the latency at a lower rate).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def gps_frame(t: int, serial: int) -> bytes:
     return encode_frame(0x12, gps + bytes.fromhex("00ea0a00d8b8003332"[:16]), serial & 0xFFFF)
 
 
-async def gt06_load(port: int, n: int, seconds: float) -> dict:
+async def gt06_load(port: int, n: int, seconds: float, active: int) -> dict:
     conns: list = [None] * n
     sem = asyncio.Semaphore(500)
 
@@ -93,12 +95,12 @@ async def gt06_load(port: int, n: int, seconds: float) -> dict:
             await r.readexactly(10)
             latencies.append(time.perf_counter() - t)
     t_run = time.perf_counter()
-    await asyncio.gather(*(device(i) for i in range(n)))
+    await asyncio.gather(*(device(i) for i in range(active)))  # the others stay open, logged in, silent
     elapsed = time.perf_counter() - t_run
     for _, w in conns:
         w.close()
     lat = np.array(latencies) * 1000
-    return {"connections": n, "open_s": opened_s, "messages": len(latencies), "elapsed_s": elapsed,
+    return {"connections": n, "active": active, "open_s": opened_s, "messages": len(latencies), "elapsed_s": elapsed,
             "per_s": len(latencies) / elapsed, "p50_ms": float(np.percentile(lat, 50)),
             "p99_ms": float(np.percentile(lat, 99))}
 
@@ -153,6 +155,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--connections", type=int, default=10_000)
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--active", type=int, default=None, help="connections that send (default: all)")
     ap.add_argument("--osmand-clients", type=int, default=200)
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -171,8 +174,9 @@ def main() -> None:
         _wait(web, proc)
         _wait(gt06, proc)
         import uvloop
-        g = uvloop.run(gt06_load(gt06, args.connections, args.seconds))
-        print(f"GT06: {g['connections']} connections opened and logged in in {g['open_s']:.1f} s; "
+        g = uvloop.run(gt06_load(gt06, args.connections, args.seconds, args.active or args.connections))
+        print(f"GT06: {g['connections']} connections opened and logged in in {g['open_s']:.1f} s, "
+              f"{g['active']} sending; "
               f"{g['messages']} messages in {g['elapsed_s']:.1f} s = {g['per_s']:,.0f} msg/s acked after commit; "
               f"ack latency p50 {g['p50_ms']:.0f} ms, p99 {g['p99_ms']:.0f} ms")
         if args.osmand_clients:

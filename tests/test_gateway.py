@@ -259,3 +259,27 @@ def test_serve_runs_gt06_beside_the_web_app(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_the_coalescer_puts_concurrent_callers_in_one_sink_call_and_fails_them_together():
+    from tagwatch.gateway.coalesce import Coalescer
+
+    async def main():
+        calls = []
+
+        async def sink(records):
+            calls.append(len(records))
+            await asyncio.sleep(0.01)
+            if any(r.get("boom") for r in records):
+                raise TimeoutError("no commit")
+            return len(records)
+        c = Coalescer(sink, max_records=100, parallel=1)
+        got = await asyncio.gather(*(c([{"i": i}]) for i in range(50)))
+        assert got == [50] * 50 and calls == [50]  # all arrived before the first call: one call
+        first = asyncio.ensure_future(c([{"i": 0}]))
+        await asyncio.sleep(0.001)  # in flight: the next ones wait and go together
+        more = await asyncio.gather(*(c([{"i": i}]) for i in range(120)))
+        assert await first == 1 and calls[1:] == [1, 100, 20] and set(more) == {100, 20}
+        results = await asyncio.gather(c([{"i": 1}]), c([{"boom": True}]), c([{"i": 2}]), return_exceptions=True)
+        assert all(isinstance(r, TimeoutError) for r in results)  # one call carried them: none is acked
+    run(main())

@@ -53,10 +53,11 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
         if gt06 is None:
             uvicorn.Server(config).run()
         else:
+            from ..gateway.coalesce import Coalescer
             from ..gateway.gt06_server import Gt06Gateway, KnownDevices
 
-            gw = Gt06Gateway(lambda records: engine.ingest(records, "gt06"), gt06.allow, gt06.idle_s,
-                             known=KnownDevices(store.device_ids))
+            sink = Coalescer(lambda records: engine.ingest(records, "gt06"))  # many devices per engine request
+            gw = Gt06Gateway(sink, gt06.allow, gt06.idle_s, known=KnownDevices(store.device_ids))
             run(run_gt06(gw, gt06, beside=uvicorn.Server(config).serve()))
     finally:
         engine.stop()  # the writer commits what it holds before the process ends

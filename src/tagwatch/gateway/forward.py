@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .coalesce import Coalescer
+
 __all__ = ["HttpForwarder", "ForwardError"]
 
 
@@ -23,14 +25,14 @@ class ForwardError(Exception):
 
 
 class HttpForwarder:
+    """An async sink: ``await forwarder(records)`` returns the web app's reply once it is committed."""
+
     def __init__(self, api_url: str, token_file: Path, max_batch: int = 2_000, parallel: int = 4,
                  timeout_s: float = 30.0) -> None:
         self.url = api_url.rstrip("/") + "/api/fixes"
-        self.token_file, self.max_batch, self.timeout_s = Path(token_file), max_batch, timeout_s
+        self.token_file, self.timeout_s = Path(token_file), timeout_s
         self.token = self._read_token()
-        self._queue: asyncio.Queue[tuple[list[dict], asyncio.Future]] | None = None
-        self._parallel = parallel
-        self._workers: list[asyncio.Task] = []
+        self._batches = Coalescer(self._send, max_batch, parallel)
 
     def _read_token(self) -> str:
         token = self.token_file.read_text().strip()
@@ -39,39 +41,10 @@ class HttpForwarder:
         return token
 
     async def __call__(self, records: list[dict]) -> dict:
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            self._workers = [asyncio.create_task(self._work()) for _ in range(self._parallel)]
-        fut = asyncio.get_running_loop().create_future()
-        await self._queue.put((records, fut))
-        return await fut
+        return await self._batches(records)
 
-    async def close(self) -> None:
-        for w in self._workers:
-            w.cancel()
-        self._workers = []
-        self._queue = None
-
-    async def _work(self) -> None:
-        assert self._queue is not None
-        while True:
-            batch = [await self._queue.get()]
-            n = len(batch[0][0])
-            while n < self.max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                batch.append(item)
-                n += len(item[0])
-            records = [r for recs, _ in batch for r in recs]
-            try:
-                result = await asyncio.to_thread(self._post, records)
-            except Exception as e:  # noqa: BLE001 - every waiter must hear of it
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(e if isinstance(e, ForwardError) else ForwardError(str(e)))
-                continue
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_result(result)
+    async def _send(self, records: list[dict]) -> dict:
+        return await asyncio.to_thread(self._post, records)
 
     def _post(self, records: list[dict], retry_auth: bool = True) -> dict:
         body = json.dumps({"fixes": records}).encode()
