@@ -164,3 +164,38 @@ def test_overload_answers_503_with_retry_after_never_a_hang(tmp_path, b, monkeyp
         disk_back.set()
         server.should_exit = True
         engine.stop()
+
+
+def test_the_engine_process_acknowledges_after_commit_and_streams_events_back(tmp_path, b):
+    """EngineProcess (what tagwatch serve runs): fixes confirming a breach, sent down the pipe, are
+    acknowledged with their counts, and the breach and the position come back on the web side's bus."""
+    import asyncio
+
+    from tagwatch.live.process import EngineProcess
+    from tagwatch.model import iso
+
+    url = f"sqlite:///{tmp_path / 'proc.db'}"
+    _enrol(url, b)
+    engine = EngineProcess(url)
+    engine.start()
+    try:
+        async def run():
+            sub = engine.bus.subscribe()
+            now = int(time.time() * 1000)
+            lon, lat = b.offset(1000, 0)  # inside the exclusion zone of conftest's builders
+            fixes = [{"device_id": TAGS[0], "ts": iso(now - m * 60_000), "lat": round(lat, 6), "lon": round(lon, 6),
+                      "accuracy_m": 5} for m in (4, 3, 2, 1)]
+            rep = await engine.ingest(fixes + [fixes[0], {"device_id": "NOPE", "ts": iso(now)}], "test")
+            assert (rep.accepted, rep.duplicates, rep.rejected) == (4, 1, 1)
+            seen = []
+            while not any(e["type"] == "alert" for e in seen):
+                seen.append(await asyncio.wait_for(sub.get(), 10))
+            return seen
+        events = asyncio.run(run())
+    finally:
+        engine.stop()
+    position = next(e for e in events if e["type"] == "position")
+    alert = next(e for e in events if e["type"] == "alert")
+    assert position["subject_id"] == "S000" and alert["change"] == "new"
+    assert (alert["alert"]["kind"], alert["alert"]["subject_id"]) == ("exclusion_breach", "S000")
+    assert [a["kind"] for a in open_store(url).alerts(subject_id="S000")] == ["exclusion_breach"]

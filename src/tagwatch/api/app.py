@@ -28,7 +28,10 @@ from ..codec import InputError
 from ..data import london_boroughs, london_lsoas
 from ..live.bus import EventBus
 from ..live.engine import LiveEngine
+from ..live.process import EngineProcess
 from ..store import Store, StoreError
+from ..services.devicekeys import KeyCheck
+from .osmand_fast import osmand_asgi
 from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_events, routes_ingest, routes_matches,
                routes_orders, routes_subjects)
 
@@ -61,15 +64,16 @@ def node_modules_dir() -> Path | None:
 
 
 def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Callable[[], int] = now_ms,
-               live: LiveEngine | None = None, bus: EventBus | None = None) -> FastAPI:
+               live: LiveEngine | EngineProcess | None = None, bus: EventBus | None = None) -> FastAPI:
     """The web app over ``store``. ``live``: a started live engine (``tagwatch serve`` gives one);
     without it, ingest requests are committed and judged before they are answered. ``bus``: what
     that engine publishes on (the started engine's own, else the one given, else a new one)."""
-    app = FastAPI(title="tagwatch", version="0.1.0", docs_url=None, redoc_url=None,
-                  description="Electronic monitoring: role-based access, every location read audited.")
+    app = TagwatchAPI(title="tagwatch", version="0.1.0", docs_url=None, redoc_url=None,
+                      description="Electronic monitoring: role-based access, every location read audited.")
     app.state.store, app.state.clock, app.state.settings = store, clock, settings
     app.state.live = live if live is not None else LiveEngine(store, clock, bus=bus)
     app.state.bus = app.state.live.bus
+    app.state.device_keys = KeyCheck(store)  # OsmAnd device keys, verified from memory (api/device_auth.py)
     for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin,
               routes_evaluation, routes_events):
         app.include_router(r.router)
@@ -79,6 +83,21 @@ def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Calla
     _map_routes(app, settings)
     _static(app)
     return app
+
+
+class TagwatchAPI(FastAPI):
+    """FastAPI, with the device protocol ``/osmand`` answered by a lean handler ahead of the stack."""
+
+    _fast = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/osmand":
+            if self._fast is None:
+                async def handler(scope, receive, send):
+                    await osmand_asgi(self, scope, receive, send, super(TagwatchAPI, self).__call__)
+                self._fast = SecurityHeadersAndLog(handler, self.state.csp)
+            return await self._fast(scope, receive, send)
+        await super().__call__(scope, receive, send)
 
 
 def _errors(app: FastAPI) -> None:
@@ -100,21 +119,43 @@ def _headers(app: FastAPI, settings: WebSettings) -> None:
         parts = urlsplit(settings.tile_url.replace("{s}", "a"))
         tiles = f" {parts.scheme}://{parts.netloc}"
 
-    @app.middleware("http")
-    async def security_and_log(request: Request, call_next):
+    app.state.csp = (f"default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; "
+                     "frame-ancestors 'none'")
+    app.add_middleware(SecurityHeadersAndLog, csp=app.state.csp)
+
+
+class SecurityHeadersAndLog:
+    """Pure ASGI middleware (no per-request task or body buffering, unlike ``@app.middleware``):
+    security headers on every response, and one structured log line per request without its
+    query string (which for OsmAnd reports holds positions)."""
+
+    def __init__(self, app, csp: str) -> None:
+        self.app = app
+        self.csp = [(b"content-security-policy", csp.encode())]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
         t0 = time.perf_counter()
-        response: Response = await call_next(request)
-        if not request.url.path.startswith("/docs"):
-            response.headers["Content-Security-Policy"] = (
-                f"default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; "
-                "frame-ancestors 'none'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        log.info(json.dumps({"event": "request", "method": request.method, "path": request.url.path,
-                             "status": response.status_code, "ms": round((time.perf_counter() - t0) * 1000, 1)}))
-        return response
+        path: str = scope["path"]
+        extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+        if not path.startswith("/docs"):
+            extra += self.csp
+        if path.startswith("/api/"):
+            extra.append((b"cache-control", b"no-store"))
+        status = [500]
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            log.info(json.dumps({"event": "request", "method": scope["method"], "path": path, "status": status[0],
+                                 "ms": round((time.perf_counter() - t0) * 1000, 1)}))
 
 
 def _map_routes(app: FastAPI, settings: WebSettings) -> None:

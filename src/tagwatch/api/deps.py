@@ -26,11 +26,12 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 MONITORING_PROBATION = ("monitoring", "probation")
 
 
-def get_store(request: Request) -> Store:
+# async: FastAPI runs a plain function dependency in a worker thread, a hop per request.
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_now(request: Request) -> int:
+async def get_now(request: Request) -> int:
     return request.app.state.clock()
 
 

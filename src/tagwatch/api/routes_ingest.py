@@ -17,19 +17,16 @@ from ..ingest.osmand import record_from_json, record_from_params
 from ..live.engine import LiveEngine
 from ..live.writer import Overloaded
 from ..model import iso
-from ..services.devicekeys import KeyCheck
 from ..services.users import User
 from .deps import NowDep, allow
+from .device_auth import REFUSED_BROWSER, REFUSED_KEY, device_authorised, from_a_browser
 from .schemas import FixBatch, IngestPublic
 
 
 
 def _not_from_a_browser(request: Request) -> None:
-    """Devices and gateways send no ``Origin`` nor ``Sec-Fetch-*`` headers; browsers do, on every
-    cross-site POST: refusing them keeps a page from using a staff browser to post fixes."""
-    headers = request.headers
-    if "origin" in headers or "sec-fetch-mode" in headers or "sec-fetch-site" in headers:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "ingest routes refuse requests from a browser")
+    if from_a_browser(request.headers.keys()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, REFUSED_BROWSER)
 
 
 router = APIRouter(tags=["ingest"], dependencies=[Depends(_not_from_a_browser)])
@@ -58,18 +55,10 @@ async def post_fixes(batch: FixBatch, request: Request, user: Annotated[User, De
     return IngestPublic(accepted=rep.accepted, duplicates=rep.duplicates, rejected=rep.rejected, reasons=rep.reasons)
 
 
-def _keys(request: Request) -> KeyCheck:
-    keys = getattr(request.app.state, "device_keys", None)
-    if keys is None:
-        keys = request.app.state.device_keys = KeyCheck(request.app.state.store)
-    return keys
-
-
 async def _osmand(request: Request, record: dict, key: object) -> PlainTextResponse:
-    keys, device_id = _keys(request), str(record.get("device_id") or "").strip()
-    if not keys.verify(device_id, key if isinstance(key, str) else None):
-        keys.refuse(device_id, request.client.host if request.client else "?", "wrong key" if key else "no key")
-        return PlainTextResponse("device key missing or wrong", status_code=401)
+    address = request.client.host if request.client else "?"
+    if not device_authorised(request.app.state.device_keys, record, key, address):
+        return PlainTextResponse(REFUSED_KEY, status_code=401)
     rep = await _ingest(request, [record], "osmand")
     if rep.rejected:
         # Traccar answers 400 to a report it cannot use; the reason is kept in the rejects.

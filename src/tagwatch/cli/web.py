@@ -17,6 +17,7 @@ from ..codec import InputError
 from ..model import iso
 from .output import Format, Listing, render
 from ..live.engine import LiveEngine, LiveSettings
+from ..live.process import EngineProcess
 from ..store import Store, open_store
 from .gateway import AllowOpt, Gt06HostOpt, Gt06Options, Gt06PortOpt, IdleOpt, options, run, run_gt06
 
@@ -42,8 +43,10 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
 
     from ..api import WebSettings, create_app
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    engine = LiveEngine(store, settings=live or LiveSettings())
-    engine.start(monitor=monitor)
+    # The engine runs in a process of its own (docs/live.md): on two cores, HTTP and commits in one
+    # interpreter would queue behind each other's lock.
+    engine = EngineProcess(store.engine.url.render_as_string(hide_password=False), live or LiveSettings(), monitor)
+    engine.start()
     web = create_app(store, WebSettings(tile_url=tile_url or os.environ.get("TAGWATCH_TILE_URL")), live=engine)
     try:
         # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions (and for

@@ -62,17 +62,21 @@ class LiveSettings:
 
 
 class _MemorySource:
-    """Tracks from the subject's window, ongoing alerts from the store."""
+    """Tracks from the subject's window; ongoing alerts from one query per cycle for every subject
+    judged (``ongoing``: (start, end) of live alerts ending at or after ``floor``), else the store."""
 
-    def __init__(self, state: SubjectState, store: Store, lock: threading.RLock) -> None:
-        self.state, self.store, self.lock = state, store, lock
+    def __init__(self, state: SubjectState, store: Store, lock: threading.RLock,
+                 ongoing: list[tuple[int, int | None]] | None = None, floor: int | None = None) -> None:
+        self.state, self.store, self.lock, self.ongoing, self.floor = state, store, lock, ongoing, floor
 
     def load_track(self, subject_id, from_ms=None, to_ms=None):
         with self.lock:  # the writer thread appends to the window meanwhile
             return self.state.load_track(subject_id, from_ms, to_ms)
 
     def alert_scope_start(self, subject_id, since_ms):
-        return self.store.alert_scope_start(subject_id, since_ms)
+        if self.ongoing is None or self.floor is None or since_ms < self.floor:
+            return self.store.alert_scope_start(subject_id, since_ms)
+        return min([since_ms, *(a for a, b in self.ongoing if a < since_ms and (b is None or b >= since_ms))])
 
 
 class LiveEngine:
@@ -298,8 +302,11 @@ class LiveEngine:
         now = self.clock()
         due = self._due(now, clock_rules)
         plans: list[tuple[str, int | None, list[Episode]]] = []
+        starts = [c for _, c in due if c is not None]
+        floor = min(starts) - DAY_MS if starts else None
+        ongoing = self.store.ongoing_alerts([st.subject_id for st, _ in due], floor) if floor is not None else {}
         for st, changed in due:
-            plan = self._plan(st, now, changed)
+            plan = self._plan(st, now, changed, ongoing.get(st.subject_id), floor)
             if plan is not None:
                 plans.append(plan)
         counts, changed_rows = self.store.reconcile_many(plans, now, GPS_ALERT_KINDS) if plans else ({}, [])
@@ -341,7 +348,8 @@ class LiveEngine:
                 out.append((st, None if changed <= -2**61 else changed))
         return out
 
-    def _plan(self, st: SubjectState, now: int, changed: int | None) -> tuple[str, int | None, list[Episode]] | None:
+    def _plan(self, st: SubjectState, now: int, changed: int | None, ongoing=None,
+              floor: int | None = None) -> tuple[str, int | None, list[Episode]] | None:
         rules = self._rules
         if not st.orders:
             return None
@@ -353,7 +361,7 @@ class LiveEngine:
                 raise OutsideWindow(st.subject_id)
             if st.window_from_ms is None:
                 self._load_window(st, now)
-            since, episodes = plan_evaluation(_MemorySource(st, self.store, self._lock), st.subject_id, st.orders, now,
+            since, episodes = plan_evaluation(_MemorySource(st, self.store, self._lock, ongoing, floor), st.subject_id, st.orders, now,
                                               changed, rules)
         except (OutsideWindow, NeedsWholeHistory):
             self.stats["from_store"] += 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ingest.fixes import Reject, validate_record
-from ..services.ingest import IngestReport, fix_columns, http_records, note_touched, store_rejects, with_bng
+from ..services.ingest import IngestReport, fix_columns, http_records, store_rejects, with_bng
 from ..store import Store
 
 __all__ = ["GroupCommitWriter", "Overloaded", "Committed"]
@@ -162,7 +162,6 @@ class GroupCommitWriter:
                 mine = owners == i
                 rep.accepted = int(new[mine].sum())
                 rep.duplicates = int(mine.sum()) - rep.accepted
-                note_touched(rep, {k: v[mine & new] for k, v in cols.items()})
             if new.any():
                 committed = Committed({k: v[new] for k, v in cols.items()}, now)
         for source, bad in rejects.items():

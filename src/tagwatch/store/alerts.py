@@ -93,14 +93,11 @@ class AlertRecords:
         a = s.alerts.c
         counts = {"new": 0, "updated": 0, "retracted": 0, "unchanged": 0}
         changed: list[tuple[str, dict[str, Any]]] = []
+        kind_names = None if kinds is None else sorted(str(k) for k in kinds)
         with self.engine.begin() as c:
+            stored_by = self._stored_for(c, items, kind_names)
             for subject_id, since_ms, episodes in items:
-                q = select(s.alerts).where(a.subject_id == subject_id).order_by(a.start_ms, a.id)
-                if since_ms is not None:
-                    q = q.where(a.start_ms >= since_ms)
-                if kinds is not None:
-                    q = q.where(a.kind.in_(sorted(str(k) for k in kinds)))
-                stored = [dict(r) for r in c.execute(q).mappings()]
+                stored = [r for r in stored_by.get(subject_id, ()) if since_ms is None or r["start_ms"] >= since_ms]
                 for change, row in plan_reconcile(subject_id, stored, episodes, now_ms):
                     if change == "unchanged":
                         counts["unchanged"] += 1
@@ -113,6 +110,39 @@ class AlertRecords:
                             {**{k: row[k] for k in _RECONCILED}, "updated_ms": now_ms}))
                     changed.append((change, row))
         return counts, changed
+
+    @staticmethod
+    def _stored_for(c, items, kind_names) -> dict[str, list[dict[str, Any]]]:
+        """The stored alerts each item may reconcile with, in one query per 500 subjects."""
+        a = s.alerts.c
+        out: dict[str, list[dict[str, Any]]] = {}
+        whole = sorted({sid for sid, since, _ in items if since is None})
+        windowed = sorted({sid for sid, since, _ in items if since is not None} - set(whole))
+        lo = min((since for _, since, _ in items if since is not None), default=None)
+        for sids, floor in ((whole, None), (windowed, lo)):
+            for i in range(0, len(sids), 500):
+                q = select(s.alerts).where(a.subject_id.in_(sids[i:i + 500])).order_by(a.start_ms, a.id)
+                if floor is not None:
+                    q = q.where(a.start_ms >= floor)
+                if kind_names is not None:
+                    q = q.where(a.kind.in_(kind_names))
+                for r in c.execute(q).mappings():
+                    out.setdefault(r["subject_id"], []).append(dict(r))
+        return out
+
+    def ongoing_alerts(self, subject_ids: list[str], since_ms: int) -> dict[str, list[tuple[int, int | None]]]:
+        """(start, end) of each subject's live alerts that end at or after ``since_ms`` or go on:
+        what ``alert_scope_start`` needs for any ``since`` at or after it, in one query."""
+        a = s.alerts.c
+        out: dict[str, list[tuple[int, int | None]]] = {sid: [] for sid in subject_ids}
+        with self.engine.connect() as c:
+            for i in range(0, len(subject_ids), 500):
+                q = select(a.subject_id, a.start_ms, a.end_ms).where(
+                    a.subject_id.in_(subject_ids[i:i + 500]), a.retracted_ms.is_(None),
+                    or_(a.end_ms.is_(None), a.end_ms >= since_ms))
+                for sid, start, end in c.execute(q):
+                    out[sid].append((start, end))
+        return out
 
     def act_on_alert(self, alert_id: int, action: str, actor: str, note: str, now_ms: int) -> dict[str, Any]:
         """Acknowledge, escalate, close or annotate an alert; every action is recorded."""
