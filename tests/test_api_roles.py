@@ -88,6 +88,7 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("PUT", "/api/users/{username}/caseload"): ({"admin"}, {"path": {"username": "pro"},
                                                                 "json": {"subject_ids": ["S1"]}}),
         ("GET", "/api/devices"): ({"admin", "monitoring"}, {}),
+        ("GET", "/api/devices/refused"): ({"admin", "monitoring"}, {}),
         ("POST", "/api/devices"): ({"admin"}, {"json": {"id": "TAG9"}}),
         ("POST", "/api/devices/{device_id}/assign"): ({"admin"}, {
             "path": {"device_id": "TAG9"}, "json": {"subject_id": "S9", "start": T}}),

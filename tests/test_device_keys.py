@@ -70,6 +70,13 @@ def test_refused_reports_store_nothing_and_are_counted(world, case):
     assert app.state.device_keys.refused[("PHONE1", "testclient")] == 3
 
 
+def test_refusals_are_listed_for_monitoring(web):
+    web.client.get("/osmand", params={"id": "TAG2", "key": "not it", "lat": 51.45, "lon": -0.02})
+    r = web.client.get("/api/devices/refused", headers=web.headers["monitoring"])
+    assert r.status_code == 200
+    assert {"device_id": "TAG2", "address": "testclient", "refused": 1} in r.json()["osmand"]
+
+
 def test_a_rotated_key_stops_working_at_once_and_the_new_one_works(world):
     store, client, app, keys = world
     assert _report(client, keys["PHONE1"]).status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ..services.devicekeys import issue_key
 from ..services import audit, changes, users, views
@@ -58,6 +58,15 @@ def list_devices(store: StoreDep, user: Annotated[User, Depends(allow("admin", "
     for a in store.assignments():
         worn.setdefault(a.device_id, []).append({"subject_id": a.subject_id, "from": iso(a.from_ms), "to": iso(a.to_ms)})
     return [{"id": d.id, "kind": d.kind, "model": d.model, "assignments": worn.get(d.id, [])} for d in store.devices()]
+
+
+@router.get("/devices/refused")
+def refused_reports(request: Request, user: Annotated[User, Depends(allow("admin", "monitoring"))]):
+    """Device reports refused since the server started: OsmAnd per device and address; the GT06 gateway's counters."""
+    keys = request.app.state.device_keys
+    gt06 = getattr(request.app.state, "gt06", None)
+    return {"osmand": [{"device_id": d, "address": a, "refused": n} for (d, a), n in keys.refused.most_common(1000)],
+            "gt06": gt06.stats.as_dict() if gt06 is not None else None}
 
 
 @router.post("/devices", status_code=201)

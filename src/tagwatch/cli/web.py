@@ -61,6 +61,7 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
 
             sink = Coalescer(lambda records: engine.ingest(records, "gt06"))  # many devices per engine request
             gw = Gt06Gateway(sink, gt06.allow, gt06.idle_s, known=KnownDevices(store.device_ids))
+            web.state.gt06 = gw  # its counters in GET /api/devices/refused
             run(run_gt06(gw, gt06, beside=uvicorn.Server(config).serve()))
     finally:
         engine.stop()  # the writer commits what it holds before the process ends
