@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import csv
 import json
+import secrets
 import math
 import os
 import platform
@@ -62,12 +63,14 @@ from loadgen import (AlertWatch, Pool, RunResult, closed_loop, cpu_s, get_reques
 from tagwatch.codec import condition_from_dict, conditions_to_json  # noqa: E402
 from tagwatch.geo import to_wgs84  # noqa: E402
 from tagwatch.services import evaluation, ingest, users  # noqa: E402
+from tagwatch.services.devicekeys import digest  # noqa: E402
 from tagwatch.sim.geography import BOROUGHS, borough_centre  # noqa: E402
 from tagwatch.store import open_store  # noqa: E402
 from tagwatch.store import schema as s  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "live" / "osmand.lua"
+BENCH_KEY = "bench-" + secrets.token_urlsafe(12)
 BARE = HERE / "live" / "bare_app.py"
 HOST = "127.0.0.1"
 PASSWORD = "bench-password-not-secret"
@@ -150,14 +153,15 @@ class Fleet:
         lat, lon = (self.excl_lat[i], self.excl_lon[i]) if at_zone else (self.home_lat[i], self.home_lon[i])
         t = self.ts(i, ts_ms)
         return (f"/osmand?id={self.devices[i]}&lat={lat:.6f}&lon={lon:.6f}&timestamp={t}"
-                f"&accuracy=10&batt={80 + i % 20}")
+                f"&accuracy=10&batt={80 + i % 20}&key={BENCH_KEY}")
 
     def fix(self, i: int) -> dict:
         return {"device_id": self.devices[i], "ts": iso_ms(self.ts(i)), "lat": float(self.home_lat[i]),
                 "lon": float(self.home_lon[i]), "accuracy_m": 10.0, "battery_pct": float(80 + i % 20)}
 
     def write_tags_file(self, path: Path, idx: list[int]) -> None:
-        path.write_text("".join(f"{self.devices[i]} {self.home_lat[i]:.6f} {self.home_lon[i]:.6f}\n" for i in idx))
+        path.write_text("".join(f"{self.devices[i]} {self.home_lat[i]:.6f} {self.home_lon[i]:.6f} {BENCH_KEY}\n"
+                                for i in idx))
 
     def enrol(self, store, start_ms: int, now_ms: int) -> None:
         """Bulk insert (one transaction per table): what services.enrolment.enrol stores, minus its
@@ -189,6 +193,9 @@ class Fleet:
                                                   "effective_from_ms": start_ms, "reason": "bench",
                                                   "conditions": conds[i], "created_ms": now_ms}
                                                  for i in range(self.n)])
+            # Device keys (OsmAnd reports must carry one): one bench key for every tag, stored hashed.
+            c.execute(insert(s.device_keys), [{"device_id": d, "key_sha256": digest(BENCH_KEY), "issued_ms": now_ms,
+                                               "generation": 1} for d in self.devices])
 
 
 # -- servers ---------------------------------------------------------------------------------------

@@ -261,10 +261,14 @@ def build_web_world(store, now_ms: int = WEB_NOW) -> SimpleNamespace:
     from tagwatch.model import Device, RiskLevel, Subject, iso
     from tagwatch.services.correlation import correlate
 
+    from tagwatch.services.devicekeys import issue_key
+
     t0 = WEB_T0
+    keys = {}
     for sid, dev, dy in (("S1", "TAG1", 0.0), ("S2", "TAG2", -3000.0)):
         store.add_subject(Subject(sid, f"Person {sid}", RiskLevel.HIGH, "robbery", "Lewisham"), t0)
         store.add_device(Device(dev), t0)
+        keys[dev] = issue_key(store, dev, "setup", "cli", t0)  # OsmAnd reports carry it as key=
         store.assign(dev, sid, t0 - 3_600_000)
         service_changes.create_order(store, f"O{sid}", sid, "licence", t0 - 3_600_000, None, [
             {"id": "home", "kind": "curfew", "zone": circle(100, 0, dy), "schedule": "daily 19:00-07:00"},
@@ -296,7 +300,8 @@ def build_web_world(store, now_ms: int = WEB_NOW) -> SimpleNamespace:
     service_users.add_user(store, "pol-city", PASSWORD, "police", now_ms, force="CITY")
     service_users.add_user(store, "victim", PASSWORD, "monitoring", now_ms)
     alerts = {a["subject_id"]: a["id"] for a in store.alerts(kind="exclusion_breach")}
-    return SimpleNamespace(shared_match=shared, unshared_match=matches["S2"], alerts=alerts, t0=t0, now=now_ms)
+    return SimpleNamespace(shared_match=shared, unshared_match=matches["S2"], alerts=alerts, t0=t0, now=now_ms,
+                           keys=keys)
 
 
 def web_client(store, now_ms: int = WEB_NOW):

@@ -15,6 +15,15 @@ from pathlib import Path
 import pytest
 
 
+def run_async(coro):
+    """``asyncio.run`` in a thread of its own: a test may run where a loop is already running
+    (Playwright's sync API leaves one in the worker's main thread)."""
+    import concurrent.futures
+    import asyncio
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -34,19 +34,21 @@ def test_traccar_client_json_body():
 
 
 def test_osmand_over_http_stores_fixes_and_rejects(web):
-    c, before = web.client, web.store.count("fixes")
-    assert c.get("/osmand", params={"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": 1774012000}).text == "OK"
-    assert c.post("/osmand", data={"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": 1774012060}).status_code == 200
-    r = c.post("/osmand", json={"device_id": "TAG1", "location": {"timestamp": "2026-03-20T13:10:00Z", "coords": {
-        "latitude": 51.45, "longitude": -0.02, "accuracy": 5}, "battery": {"level": 0.5}}})
+    c, before, key = web.client, web.store.count("fixes"), web.keys["TAG1"]
+    assert c.get("/osmand", params={"id": "TAG1", "key": key, "lat": 51.45, "lon": -0.02,
+                                    "timestamp": 1774012000}).text == "OK"
+    assert c.post("/osmand", data={"id": "TAG1", "key": key, "lat": 51.45, "lon": -0.02,
+                                   "timestamp": 1774012060}).status_code == 200
+    r = c.post(f"/osmand?key={key}", json={"device_id": "TAG1", "location": {"timestamp": "2026-03-20T13:10:00Z",
+               "coords": {"latitude": 51.45, "longitude": -0.02, "accuracy": 5}, "battery": {"level": 0.5}}})
     assert r.status_code == 200
     assert web.store.count("fixes") == before + 3
-    r = c.get("/osmand", params={"id": "PHONE-X", "lat": 51.45, "lon": -0.02})
-    assert r.status_code == 400 and r.text == "unknown_device"
-    r = c.get("/osmand", params={"id": "TAG1", "lat": 91, "lon": -0.02})
+    r = c.get("/osmand", params={"id": "PHONE-X", "key": key, "lat": 51.45, "lon": -0.02})
+    assert r.status_code == 401  # an unregistered device has no key: refused before the validator, not stored
+    r = c.get("/osmand", params={"id": "TAG1", "key": key, "lat": 91, "lon": -0.02})
     assert r.status_code == 400 and r.text == "bad_coordinates"
-    reasons = [x["reason"] for x in web.store.rejects()[-2:]]
-    assert reasons[0].startswith("unknown_device") and reasons[1].startswith("bad_coordinates")
+    reasons = [x["reason"] for x in web.store.rejects()[-1:]]
+    assert reasons[0].startswith("bad_coordinates")
 
 
 def test_fix_batch_is_acknowledged_with_counts(web):
@@ -68,7 +70,8 @@ def test_fix_batch_is_acknowledged_with_counts(web):
 
 def test_request_log_has_no_positions(web, caplog):
     with caplog.at_level("INFO", logger="tagwatch.api"):
-        web.client.get("/osmand", params={"id": "TAG1", "lat": 51.4567, "lon": -0.0123, "timestamp": 1774013000})
+        web.client.get("/osmand", params={"id": "TAG1", "key": web.keys["TAG1"], "lat": 51.4567, "lon": -0.0123,
+                                          "timestamp": 1774013000})
     lines = [r.getMessage() for r in caplog.records if r.name == "tagwatch.api"]
     assert lines and all("51.4567" not in line and "-0.0123" not in line for line in lines)
     assert '"path": "/osmand"' in lines[-1]

@@ -31,8 +31,11 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("GET", "/api/map/boroughs"): (PUBLIC, {}),
         ("GET", "/api/map/lsoas"): (PUBLIC, {"params": {"borough": "Lewisham"}}),
         ("POST", "/api/auth/token"): (PUBLIC, {"data": {"username": "nobody", "password": "wrong password!"}}),
-        ("GET", "/osmand"): (PUBLIC, {"params": {"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": 1774003000}}),
-        ("POST", "/osmand"): (PUBLIC, {"data": {"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": 1774003060}}),
+        # public to users; the device's key is the credential (tests/test_device_keys.py)
+        ("GET", "/osmand"): (PUBLIC, {"params": {"id": "TAG1", "key": w.keys["TAG1"], "lat": 51.45, "lon": -0.02,
+                                                 "timestamp": 1774003000}}),
+        ("POST", "/osmand"): (PUBLIC, {"data": {"id": "TAG1", "key": w.keys["TAG1"], "lat": 51.45, "lon": -0.02,
+                                                "timestamp": 1774003060}}),
         ("GET", "/api/me"): (ALL, {}),
         ("POST", "/api/fixes"): ({"gateway", "admin"}, {"json": {"fixes": [
             {"device_id": "TAG1", "ts": "2026-03-20T13:30:00Z", "lat": 51.45, "lon": -0.02}]}}),
@@ -85,6 +88,7 @@ def _table(w) -> dict[tuple[str, str], tuple[set[str] | str, dict]]:
         ("PUT", "/api/users/{username}/caseload"): ({"admin"}, {"path": {"username": "pro"},
                                                                 "json": {"subject_ids": ["S1"]}}),
         ("GET", "/api/devices"): ({"admin", "monitoring"}, {}),
+        ("GET", "/api/devices/refused"): ({"admin", "monitoring"}, {}),
         ("POST", "/api/devices"): ({"admin"}, {"json": {"id": "TAG9"}}),
         ("POST", "/api/devices/{device_id}/assign"): ({"admin"}, {
             "path": {"device_id": "TAG9"}, "json": {"subject_id": "S9", "start": T}}),

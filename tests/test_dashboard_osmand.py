@@ -28,7 +28,7 @@ def server(engine_web):
 
 def _osmand(w, lat: float, lon: float, t_ms: int) -> float:
     t0 = time.monotonic()
-    r = httpx.get(w.url + "/osmand", params={"id": "TAG2", "lat": lat, "lon": lon, "timestamp": t_ms // 1000,
+    r = httpx.get(w.url + "/osmand", params={"id": "TAG2", "key": w.keys["TAG2"], "lat": lat, "lon": lon, "timestamp": t_ms // 1000,
                                              "accuracy": 5, "batt": 90})
     assert r.status_code == 200 and r.text == "OK", r.text
     return t0

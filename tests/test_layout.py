@@ -100,6 +100,8 @@ LAYERS = [(core, SHELLS) for core in CORE] + [
     ("tagwatch.store", ["tagwatch.services", "tagwatch.api", "tagwatch.cli"]),
     ("tagwatch.services", ["tagwatch.api", "tagwatch.cli", "tagwatch.live"]),
     ("tagwatch.live", ["tagwatch.api", "tagwatch.cli"]),
+    # the device gateway adapts sockets to a sink (the live engine or the web app): no store, no use cases
+    ("tagwatch.gateway", ["tagwatch.store", "tagwatch.services", "tagwatch.live", "tagwatch.api", "tagwatch.cli"]),
     ("tagwatch.api", ["tagwatch.cli"]),
 ]
 

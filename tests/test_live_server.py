@@ -20,10 +20,12 @@ import pytest
 
 from tagwatch.codec import conditions_checked
 from tagwatch.model import Device, Order, OrderType, OrderVersion, Subject
+from tagwatch.services.devicekeys import digest
 from tagwatch.store import open_store
 
 T_ENROL = 1_774_000_800_000
 TAGS = [f"TAG{i:03d}" for i in range(12)]
+KEYS = {dev: f"key-of-{dev}" for dev in TAGS}  # each device's OsmAnd key (set as its digest at enrolment)
 
 
 def _free_port() -> int:
@@ -38,6 +40,7 @@ def _enrol(url: str, b) -> None:
         sid = f"S{i:03d}"
         store.add_subject(Subject(sid), T_ENROL)
         store.add_device(Device(dev), T_ENROL)
+        store.set_device_key(dev, digest(KEYS[dev]), T_ENROL)
         store.assign(dev, sid, T_ENROL)
         conds = conditions_checked([{"id": "victim", "kind": "exclusion", "zone": b.circle(200, 1000, 0)}])
         store.add_order(Order(f"O{sid}", sid, OrderType.LICENCE, T_ENROL, None,
@@ -63,7 +66,7 @@ def _client(port: int, dev: str, start_s: int, acked: list, stop: threading.Even
     t = start_s
     while not stop.is_set():
         try:
-            conn.request("GET", f"/osmand?id={dev}&lat=51.45&lon=-0.02&timestamp={t}&accuracy=10&batt=80")
+            conn.request("GET", f"/osmand?id={dev}&key={KEYS[dev]}&lat=51.45&lon=-0.02&timestamp={t}&accuracy=10&batt=80")
             resp = conn.getresponse()
             body = resp.read()
         except (OSError, http.client.HTTPException):
@@ -144,13 +147,13 @@ def test_overload_answers_503_with_retry_after_never_a_hang(tmp_path, b, monkeyp
 
         def post_first():
             first["r"] = httpx.get(f"http://127.0.0.1:{port}/osmand",
-                                   params={"id": TAGS[0], "lat": 51.45, "lon": -0.02, "timestamp": ts}, timeout=30)
+                                   params={"id": TAGS[0], "key": KEYS[TAGS[0]], "lat": 51.45, "lon": -0.02, "timestamp": ts}, timeout=30)
         waiting = threading.Thread(target=post_first)
         waiting.start()
         while engine.writer.pending < 1:
             time.sleep(0.01)
         refused = [httpx.get(f"http://127.0.0.1:{port}/osmand", timeout=5,
-                             params={"id": dev, "lat": 51.45, "lon": -0.02, "timestamp": ts}) for dev in TAGS[1:5]]
+                             params={"id": dev, "key": KEYS[dev], "lat": 51.45, "lon": -0.02, "timestamp": ts}) for dev in TAGS[1:5]]
         assert {r.status_code for r in refused} == {503}
         assert all(r.headers["Retry-After"].isdigit() for r in refused)
         assert first == {}  # the queued request is still waiting for its commit

@@ -34,10 +34,10 @@ function init(args)
   ids, lats, lons, last = {}, {}, {}, {}
   local i = 0
   for line in io.lines(path) do
-    local id, lat, lon = line:match("^(%S+)%s+(%S+)%s+(%S+)")
+    local id, lat, lon, key = line:match("^(%S+)%s+(%S+)%s+(%S+)%s*(%S*)")
     if id then
       if i % nthreads == tid then
-        table.insert(ids, id); table.insert(lats, tonumber(lat)); table.insert(lons, tonumber(lon))
+        table.insert(ids, id); table.insert(lats, tonumber(lat)); table.insert(lons, tonumber(lon)); devkey = key
         table.insert(last, 0)
       end
       i = i + 1
@@ -55,8 +55,8 @@ function request()
   last[k] = ts
   local lat = lats[k] + (math.random() - 0.5) * 0.0002
   local lon = lons[k] + (math.random() - 0.5) * 0.0003
-  local path = string.format("/osmand?id=%s&lat=%.6f&lon=%.6f&timestamp=%d&accuracy=10&batt=%d",
-                             ids[k], lat, lon, ts, 80 + (k % 20))
+  local path = string.format("/osmand?id=%s&lat=%.6f&lon=%.6f&timestamp=%d&accuracy=10&batt=%d&key=%s",
+                             ids[k], lat, lon, ts, 80 + (k % 20), devkey or "")
   return wrk.format("GET", path)
 end
 

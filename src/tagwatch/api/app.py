@@ -31,6 +31,7 @@ from ..live.engine import LiveEngine
 from ..live.process import EngineProcess
 from ..store import Store, StoreError
 from .limits import BodyLimit
+from ..services.devicekeys import KeyCheck
 from .osmand_fast import osmand_asgi
 from . import (routes_admin, routes_alerts, routes_auth, routes_evaluation, routes_events, routes_ingest, routes_matches,
                routes_orders, routes_subjects)
@@ -75,6 +76,7 @@ def create_app(store: Store, settings: WebSettings = WebSettings(), clock: Calla
     app.state.store, app.state.clock, app.state.settings = store, clock, settings
     app.state.live = live if live is not None else LiveEngine(store, clock, bus=bus)
     app.state.bus = app.state.live.bus
+    app.state.device_keys = KeyCheck(store)  # OsmAnd device keys, verified from memory (api/device_auth.py)
     for r in (routes_auth, routes_ingest, routes_subjects, routes_orders, routes_alerts, routes_matches, routes_admin,
               routes_evaluation, routes_events):
         app.include_router(r.router)

@@ -6,7 +6,8 @@ web app). Measured on the 2-core machine, FastAPI's stack cost about three times
 own work per report. The handler speaks exactly what the routed ``/osmand`` does (same parsers,
 same engine, same answers: ``OK``, 400 with the reason, 503 with ``Retry-After``) and goes through
 the same security-header and request-log wrapper; a multipart form, which Traccar never sends, is
-passed on to the routed handler.
+passed on to the routed handler. Both refuse a report without its device's key (401) and any
+request from a browser (403), through :mod:`.device_auth`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl
 from ..ingest.osmand import record_from_json, record_from_params
 from ..live.writer import Overloaded
 from ..model import iso
+from .device_auth import REFUSED_BROWSER, REFUSED_KEY, device_authorised, from_a_browser
 
 __all__ = ["osmand_asgi", "MAX_BODY"]
 
@@ -55,8 +57,11 @@ async def osmand_asgi(app, scope, receive, send, fallback) -> None:
     ctype = headers.get(b"content-type", b"").decode("latin-1")
     if method not in ("GET", "POST") or ctype.startswith("multipart/"):
         return await fallback(scope, receive, send)
+    if from_a_browser(h.decode("latin-1") for h in headers):
+        return await _text(send, 403, REFUSED_BROWSER)
     now = app.state.clock()
     params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+    doc = None  # a JSON body, which may carry the key
     if method == "POST":
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > MAX_BODY:  # refused before reading anything
@@ -75,6 +80,9 @@ async def osmand_asgi(app, scope, receive, send, fallback) -> None:
             record = record_from_params(params, iso(now))
     else:
         record = record_from_params(params, iso(now))
+    key = params.get("key") or (doc.get("key") if isinstance(doc, dict) else None)
+    if not device_authorised(app.state.device_keys, record, key, (scope.get("client") or ("?",))[0]):
+        return await _text(send, 401, REFUSED_KEY)
     try:
         rep = await app.state.live.ingest([record], "osmand")
     except Overloaded as e:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
+from ..services.devicekeys import issue_key
 from ..services import audit, changes, users, views
 from ..codec import parse_ts
 from ..model import Device, iso
@@ -59,11 +60,20 @@ def list_devices(store: StoreDep, user: Annotated[User, Depends(allow("admin", "
     return [{"id": d.id, "kind": d.kind, "model": d.model, "assignments": worn.get(d.id, [])} for d in store.devices()]
 
 
+@router.get("/devices/refused")
+def refused_reports(request: Request, user: Annotated[User, Depends(allow("admin", "monitoring"))]):
+    """Device reports refused since the server started: OsmAnd per device and address; the GT06 gateway's counters."""
+    keys = request.app.state.device_keys
+    gt06 = getattr(request.app.state, "gt06", None)
+    return {"osmand": [{"device_id": d, "address": a, "refused": n} for (d, a), n in keys.refused.most_common(1000)],
+            "gt06": gt06.stats.as_dict() if gt06 is not None else None}
+
+
 @router.post("/devices", status_code=201)
 def create_device(body: DeviceCreate, store: StoreDep, now: NowDep, user: Admin):
-    """Register a tag (audited)."""
+    """Register a tag and issue its key, returned this once as ``key`` (audited)."""
     changes.add_device(store, Device(body.id, body.kind, body.model), user.username, user.role, now)
-    return body
+    return {**body.model_dump(), "key": issue_key(store, body.id, user.username, user.role, now)}
 
 
 @router.post("/devices/{device_id}/assign", status_code=201)

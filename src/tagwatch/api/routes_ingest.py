@@ -1,6 +1,8 @@
 """Fixes over HTTP: a JSON batch from a gateway, and the OsmAnd protocol of phone trackers.
 
-Both only adapt HTTP to the live engine (``tagwatch.live``), which commits and judges them.
+Both only adapt HTTP to the live engine (``tagwatch.live``), which commits and judges them. An
+OsmAnd report must carry its device's key (``key=`` in the query, the form or the JSON body):
+without the right one it gets 401, is counted per device and address, and is not stored.
 """
 
 from __future__ import annotations
@@ -17,9 +19,17 @@ from ..live.writer import Overloaded
 from ..model import iso
 from ..services.users import User
 from .deps import NowDep, allow
+from .device_auth import REFUSED_BROWSER, REFUSED_KEY, device_authorised, from_a_browser
 from .schemas import FixBatch, IngestPublic
 
-router = APIRouter(tags=["ingest"])
+
+
+def _not_from_a_browser(request: Request) -> None:
+    if from_a_browser(request.headers.keys()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, REFUSED_BROWSER)
+
+
+router = APIRouter(tags=["ingest"], dependencies=[Depends(_not_from_a_browser)])
 
 
 def _engine(request: Request) -> LiveEngine:
@@ -45,7 +55,10 @@ async def post_fixes(batch: FixBatch, request: Request, user: Annotated[User, De
     return IngestPublic(accepted=rep.accepted, duplicates=rep.duplicates, rejected=rep.rejected, reasons=rep.reasons)
 
 
-async def _osmand(request: Request, record: dict) -> PlainTextResponse:
+async def _osmand(request: Request, record: dict, key: object) -> PlainTextResponse:
+    address = request.client.host if request.client else "?"
+    if not device_authorised(request.app.state.device_keys, record, key, address):
+        return PlainTextResponse(REFUSED_KEY, status_code=401)
     rep = await _ingest(request, [record], "osmand")
     if rep.rejected:
         # Traccar answers 400 to a report it cannot use; the reason is kept in the rejects.
@@ -55,8 +68,9 @@ async def _osmand(request: Request, record: dict) -> PlainTextResponse:
 
 @router.get("/osmand", response_class=PlainTextResponse)
 async def osmand_get(request: Request, now: NowDep):
-    """OsmAnd / Traccar Client report as query parameters (id, lat, lon, timestamp, accuracy, batt)."""
-    return await _osmand(request, record_from_params(request.query_params, iso(now)))
+    """OsmAnd / Traccar Client report as query parameters (id, key, lat, lon, timestamp, accuracy, batt)."""
+    params = request.query_params
+    return await _osmand(request, record_from_params(params, iso(now)), params.get("key"))
 
 
 @router.post("/osmand", response_class=PlainTextResponse)
@@ -68,8 +82,9 @@ async def osmand_post(request: Request, now: NowDep):
         except ValueError:
             body = None
         record = record_from_json(body, iso(now)) if isinstance(body, dict) else {"device_id": "", "ts": iso(now)}
+        key = request.query_params.get("key") or (body.get("key") if isinstance(body, dict) else None)
     else:
         params = dict(request.query_params)
         params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
-        record = record_from_params(params, iso(now))
-    return await _osmand(request, record)
+        record, key = record_from_params(params, iso(now)), params.get("key")
+    return await _osmand(request, record, key)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import alcohol, areas, crimes, evidence, ingest, outcomes, pilot, reports, web
+from . import alcohol, areas, crimes, evidence, gateway, ingest, outcomes, pilot, reports, web
 from .alerts import alerts_app
 from .orders import orders_app
 from .rules import rules_app
@@ -39,7 +39,7 @@ for name, group in (("subjects", subjects_app), ("devices", devices_app), ("orde
 for name, command in (("ingest", ingest.ingest), ("evaluate", ingest.evaluate_cmd), ("rejects", ingest.rejects),
                       ("correlate", crimes.correlate_cmd), ("evidence", evidence.evidence_cmd),
                       ("simulate", pilot.simulate), ("load", pilot.load), ("demo", pilot.demo),
-                      ("serve", web.serve), ("monitor", web.monitor)):
+                      ("serve", web.serve), ("monitor", web.monitor), ("gateway", gateway.gateway)):
     app.command(name)(command)
 
 # Commands of a group that live with the use case they share a module with.

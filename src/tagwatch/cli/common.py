@@ -15,10 +15,17 @@ from ..ingest.fixes import FileError
 from .output import Format
 from ..store import StoreError
 
-__all__ = ["console", "ColumnsOpt", "DbOpt", "DEFAULT_DB", "FormatOpt", "WideOpt", "friendly", "now_ms", "ts_opt",
+__all__ = ["actor", "console", "ColumnsOpt", "DbOpt", "DEFAULT_DB", "FormatOpt", "WideOpt", "friendly", "now_ms", "ts_opt",
            "Format", "setting_pairs"]
 
 console = Console(stderr=True)
+
+
+def actor() -> str:
+    """Who the audit log names for a CLI change: the login name."""
+    import os
+    return os.environ.get("USER") or "cli"
+
 DEFAULT_DB = "sqlite:///tagwatch.db"
 
 

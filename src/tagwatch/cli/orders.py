@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..services import changes
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, actor, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..codec import InputError, condition_to_dict, conditions_checked, parse_ts
 from ..model import OrderType, iso
 from .output import Format, Listing, render
@@ -34,10 +33,6 @@ AttendanceSchedule = Annotated[Optional[str], typer.Option(help="Attendance wind
 Trail = Annotated[bool, typer.Option(help="Trail monitoring: positions recorded, no zone.")]
 AlcoholAbstinence = Annotated[bool, typer.Option(help="Alcohol abstinence, read by an alcohol tag (no zone).")]
 ConditionsFile = Annotated[Optional[Path], typer.Option(help="JSON list of conditions (the enrolment format).")]
-
-
-def _actor() -> str:
-    return os.environ.get("USER") or "cli"
 
 
 def _json_file(path: Path, what: str):
@@ -97,7 +92,7 @@ def orders_add(order_id: str, subject: Annotated[str, typer.Option(help="Subject
                          "--alcohol-abstinence)")
     changes.create_order(open_store(db), order_id, subject, str(type_), parse_ts(start, "--start"),
                                  None if end is None else parse_ts(end, "--end"),
-                                 [condition_to_dict(c) for c in conds], _actor(), "cli", now_ms())
+                                 [condition_to_dict(c) for c in conds], actor(), "cli", now_ms())
     console.print(f"added order {order_id} for {subject} with {len(conds)} condition(s)")
 
 
@@ -124,7 +119,7 @@ def orders_vary(order_id: str, effective: Annotated[str, typer.Option("--from", 
             raise InputError("this order has no curfew yet: give both --curfew and --curfew-schedule")
         new.append({"id": "curfew", "kind": "curfew", "zone": zone, "schedule": schedule,
                     "first_night_start": first_night})
-    v = changes.vary_order(store, order_id, parse_ts(effective, "--from"), reason, _actor(), "cli", now_ms(),
+    v = changes.vary_order(store, order_id, parse_ts(effective, "--from"), reason, actor(), "cli", now_ms(),
                                    new, drop or [])
     version = v.version
     current = {c.id: c for c in v.conditions}
@@ -137,7 +132,7 @@ def orders_end(order_id: str, at: Annotated[str, typer.Option(help="When it ende
                reason: Annotated[str, typer.Option(help="completed, revoked, recalled, ...")] = "completed",
                db: DbOpt = DEFAULT_DB):
     """End an order (completed, revoked or recalled); monitoring under it stops then."""
-    changes.end_order(open_store(db), order_id, parse_ts(at, "--at"), reason, _actor(), "cli", now_ms())
+    changes.end_order(open_store(db), order_id, parse_ts(at, "--at"), reason, actor(), "cli", now_ms())
     console.print(f"order {order_id} ended ({reason})")
 
 

@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..model import Device, RiskLevel, Subject, iso
+from ..services.devicekeys import issue_key
 from ..store import open_store
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
+from .common import DEFAULT_DB, actor, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms, ts_opt
 from .output import Format, Listing, render
 
 __all__ = ["subjects_app", "devices_app"]
@@ -42,9 +43,23 @@ def subjects_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wid
 @devices_app.command("add")
 @friendly
 def devices_add(device_id: str, kind: str = "gps", model: str = "", db: DbOpt = DEFAULT_DB):
-    """Register a tag."""
-    open_store(db).add_device(Device(device_id, kind, model), now_ms())
-    console.print(f"added device {device_id}")
+    """Register a tag and issue its key (printed once, on stdout; stored only as a digest)."""
+    store = open_store(db)
+    store.add_device(Device(device_id, kind, model), now_ms())
+    _print_key(device_id, issue_key(store, device_id, actor(), "cli", now_ms()), f"added device {device_id}")
+
+
+@devices_app.command("rotate-key")
+@friendly
+def devices_rotate_key(device_id: str, db: DbOpt = DEFAULT_DB):
+    """Issue a new key for a tag (printed once); the old key stops working at once."""
+    store = open_store(db)
+    _print_key(device_id, issue_key(store, device_id, actor(), "cli", now_ms()), f"new key for {device_id}")
+
+
+def _print_key(device_id: str, key: str, what: str) -> None:
+    console.print(f"{what}; its key (shown once; OsmAnd: add &key=... to the server URL):")
+    print(key)
 
 
 @devices_app.command("assign")

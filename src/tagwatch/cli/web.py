@@ -12,13 +12,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..services import audit, users
-from .common import DEFAULT_DB, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
+from .common import DEFAULT_DB, actor, ColumnsOpt, DbOpt, FormatOpt, WideOpt, console, friendly, now_ms
 from ..codec import InputError
 from ..model import iso
 from .output import Format, Listing, render
 from ..live.engine import LiveEngine, LiveSettings
 from ..live.process import EngineProcess
 from ..store import Store, open_store
+from .gateway import AllowOpt, Gt06HostOpt, Gt06Options, Gt06PortOpt, IdleOpt, options, run, run_gt06
 
 __all__ = ["serve_store", "serve", "monitor", "users_app", "audit_app"]
 
@@ -32,13 +33,10 @@ AUDIT = Listing(("id", "at", "actor", "role", "action", "subject_ids", "from", "
                 times={"at", "from", "to"}, text={"subject_ids", "purpose", "detail"})
 
 
-def _actor() -> str:
-    return os.environ.get("USER") or "cli"
-
-
 def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = None,
-                live: Optional[LiveSettings] = None, monitor: bool = True) -> None:
-    """Run the web service and its live engine on ``store`` until interrupted."""
+                live: Optional[LiveSettings] = None, monitor: bool = True, gt06: Optional[Gt06Options] = None) -> None:
+    """Run the web service and its live engine on ``store`` until interrupted (``gt06``: and a GT06
+    listener on the same event loop, feeding the same engine)."""
     import logging
 
     import uvicorn
@@ -55,7 +53,18 @@ def serve_store(store: Store, host: str, port: int, tile_url: Optional[str] = No
     try:
         # access_log off: uvicorn's would log query strings, which for OsmAnd reports are positions (and for
         # /api/events the token). An open event stream never ends by itself: Ctrl-C closes it after 5 s.
-        uvicorn.run(web, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=5)
+        config = uvicorn.Config(web, host=host, port=port, access_log=False, log_level="info",
+                                timeout_graceful_shutdown=5)
+        if gt06 is None:
+            uvicorn.Server(config).run()
+        else:
+            from ..gateway.coalesce import Coalescer
+            from ..gateway.gt06_server import Gt06Gateway, KnownDevices
+
+            sink = Coalescer(lambda records: engine.ingest(records, "gt06"))  # many devices per engine request
+            gw = Gt06Gateway(sink, gt06.allow, gt06.idle_s, known=KnownDevices(store.device_ids))
+            web.state.gt06 = gw  # its counters in GET /api/devices/refused
+            run(run_gt06(gw, gt06, beside=uvicorn.Server(config).serve()))
     finally:
         engine.stop()  # the writer commits what it holds before the process ends
 
@@ -73,14 +82,16 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
           tick_s: TickOpt = LiveSettings.tick_s,
           monitor: Annotated[bool, typer.Option("--monitor/--no-monitor", help="Run the clock rules in this process "
                                                 "(--no-monitor when `tagwatch monitor` runs them apart).")] = True,
-          db: DbOpt = DEFAULT_DB):
+          gt06_port: Gt06PortOpt = None, gt06_host: Gt06HostOpt = "127.0.0.1", gt06_allow: AllowOpt = None,
+          gt06_idle_s: IdleOpt = 600.0, db: DbOpt = DEFAULT_DB):
     """Serve the web API (docs at /docs), the dashboard (at /) and the live engine until Ctrl-C."""
     store = open_store(db, durable=True)
     if not store.users():
         console.print("[yellow]no users yet:[/yellow] create the first admin with "
                       "tagwatch users add NAME --role admin")
     console.print(f"dashboard http://{host}:{port}/  API docs http://{host}:{port}/docs")
-    serve_store(store, host, port, tile_url, replace(LiveSettings(), tick_s=tick_s), monitor)
+    gt06 = None if gt06_port is None else options(gt06_port, gt06_host, gt06_allow, gt06_idle_s)
+    serve_store(store, host, port, tile_url, replace(LiveSettings(), tick_s=tick_s), monitor, gt06)
 
 
 @friendly
@@ -126,7 +137,7 @@ def users_add(username: str,
     """Add a user; the password comes from a prompt, --password-stdin or $TAGWATCH_PASSWORD (never a default)."""
     store = open_store(db)
     users.add_user(store, username, _read_password(password_stdin), role, now_ms(), force, caseload or [],
-                           actor=_actor())
+                           actor=actor())
     console.print(f"added {role} user {username}")
 
 
@@ -147,7 +158,7 @@ def users_list(fmt: FormatOpt = Format.table, columns: ColumnsOpt = None, wide: 
 @friendly
 def users_disable(username: str, db: DbOpt = DEFAULT_DB):
     """Disable a user: their tokens stop working at once; the audit log keeps their name."""
-    users.disable_user(open_store(db), username, now_ms(), actor=_actor())
+    users.disable_user(open_store(db), username, now_ms(), actor=actor())
     console.print(f"disabled {username}")
 
 
@@ -156,7 +167,7 @@ def users_disable(username: str, db: DbOpt = DEFAULT_DB):
 def users_caseload(username: str, subjects: Annotated[list[str], typer.Argument(help="Subject ids (replaces the caseload).")],
                    db: DbOpt = DEFAULT_DB):
     """Set a probation officer's caseload: the only subjects they can see."""
-    users.set_caseload(open_store(db), username, subjects, now_ms(), actor=_actor())
+    users.set_caseload(open_store(db), username, subjects, now_ms(), actor=actor())
     console.print(f"{username}: caseload {', '.join(subjects)}")
 
 

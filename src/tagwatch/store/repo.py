@@ -22,6 +22,7 @@ from .alcohol import AlcoholRecords
 from .alerts import AlertRecords
 from .areas import AreaRecords
 from .crimes import CrimeRecords
+from .devicekeys import DeviceKeyRecords
 from .errors import StoreError
 from .matches import MatchRecords
 from .audit import AuditRecords
@@ -55,7 +56,7 @@ def open_store(url: str, durable: bool = False) -> Store:
 
 
 class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecords, OutcomeRecords, UserRecords,
-            AuditRecords, TrackRecords):
+            AuditRecords, TrackRecords, DeviceKeyRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 

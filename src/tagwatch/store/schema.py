@@ -344,3 +344,14 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Each device's secret, as a SHA-256 digest (the keys are random 128-bit values, so a plain
+# digest is enough; the key itself is shown once, at issue). OsmAnd reports must carry it.
+# A table of its own so that existing stores get it from create_all.
+device_keys = Table(
+    "device_keys", metadata,
+    Column("device_id", String(64), ForeignKey("devices.id"), primary_key=True),
+    Column("key_sha256", String(64), nullable=False),
+    Column("issued_ms", BigInteger, nullable=False),
+    Column("generation", Integer, nullable=False, default=1),  # 1 at issue, +1 per rotation
+)
