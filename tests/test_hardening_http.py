@@ -16,7 +16,8 @@ SECURITY = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Polic
 
 @pytest.mark.parametrize("ts", ["1e20", "inf", "-inf", "-1e20", "1e300", "9" * 30, "nan", "-5", "1e", "0x10"])
 def test_osmand_timestamp_out_of_range_is_bad_timestamp(web, ts):
-    r = web.client.get("/osmand", params={"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": ts})
+    r = web.client.get("/osmand", params={"id": "TAG1", "lat": 51.45, "lon": -0.02, "timestamp": ts,
+                                          "key": web.keys["TAG1"]})
     assert r.status_code == 400 and r.text == "bad_timestamp"
     assert web.store.rejects()[-1]["reason"].startswith("bad_timestamp")
 
@@ -38,7 +39,7 @@ def test_osmand_timestamp_out_of_range_is_bad_timestamp(web, ts):
     ({"device_id": "TAG1", "location": {"coords": {"latitude": {"a": 1}, "longitude": [1]}}}, 400, "bad_coordinates"),
 ])
 def test_osmand_json_of_the_wrong_shape_is_answered(web, body, status, text):
-    r = web.client.post("/osmand", json=body)
+    r = web.client.post("/osmand", json=body, params={"key": web.keys["TAG1"]})
     assert (r.status_code, r.text) == (status, text)
 
 
@@ -105,7 +106,8 @@ def test_osmand_body_over_a_few_kib_is_413_before_it_is_read(web):
     r = web.client.post("/osmand", content=(b"id=TAG1&pad=" + b"x" * 1000 for _ in range(10)),  # chunked
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 413
-    r = web.client.post("/osmand", content=iter([b"id=TAG1&lat=51.45&lon=-0.02&timestamp=1774012300"]),
+    r = web.client.post("/osmand", content=iter([b"id=TAG1&lat=51.45&lon=-0.02&timestamp=1774012300&key="
+                                                 + web.keys["TAG1"].encode()]),
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 200 and web.store.count("fixes") == before + 1  # a small chunked body still works
     assert web.client.post("/api/auth/token", data={"username": "mon", "password": big}).status_code == 413
