@@ -109,3 +109,25 @@ def test_report_reoffending_refuses_a_small_cohort_and_filters_months(study):
     res = run("--db", db, "report", "reoffending", "--programme", "alcohol", "--as-of", "2026-06-01", "-f", "json")
     assert json.loads(res.raw)["n_tagged"] == 0
     assert run("--db", db, "report", "reoffending", "--from", "2023-13").exit_code == 2
+
+
+def test_programme_report_has_a_reoffending_section(study):
+    from datetime import UTC, datetime
+
+    from tagwatch.reports.programme import ProgrammeData, build_report
+    from tagwatch.services.reoffending import programme_rows
+    _, db = study
+    as_of = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp() * 1000)
+    data = ProgrammeData(as_of, {}, [], [], [], [], extra=programme_rows(open_store(db), as_of))
+    months = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
+    (sec, series) = next((s, ss) for s, ss in build_report(data, months).sections if s.key == "reoffending")
+    v = {s.key: s for s in series}
+    assert v["reoffending_started"].total == 100 == v["reoffending_measurable"].total
+    doc = json.loads(run("--db", db, "report", "reoffending", "--as-of", "2026-06-01", "-f", "json").raw)
+    assert doc["n_tagged"] == 100
+    rows = data.extra["reoffending_tagged"]
+    assert v["reoffending_rate"].total == pytest.approx(sum(r["reoffended"] for r in rows) / 100)
+    assert sum(v["reoffending_started"].values) == 100
+    # no cohort: the section has no series
+    empty = ProgrammeData(as_of, {}, [], [], [], [])
+    assert next(ss for s, ss in build_report(empty, months).sections if s.key == "reoffending") == []

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from ..codec import InputError
 from ..reports import programme_aamr  # noqa: F401  (registers the sobriety tags' section)
+from ..reports import programme_reoffending  # noqa: F401  (registers the reoffending section)
 from ..reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_report
 from .alcohol import programme_rows
+from .reoffending import programme_rows as reoffending_rows
 from ..store import Store
 from ..store import schema as s
 
@@ -59,7 +61,7 @@ def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeD
                          {latest[k]["id"] for k in shared_keys},
                          [{"match_id": latest[k]["id"], "outcome": o["outcome"], "outcome_on": o["outcome_on"]}
                           for k, o in current.items()],
-                         programme_rows(store, as_of_ms))
+                         programme_rows(store, as_of_ms) | reoffending_rows(store, as_of_ms))
 
 
 def report_months(data: ProgrammeData, start: str | None, end: str | None) -> list[str]:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..codec import InputError
 from ..ingest.offences import read_cohort, read_offences
-from ..reoffending import Offence, Person, ReoffendingResult, compare
+from ..reoffending import Offence, Person, ReoffendingResult, compare, measurable, measure
 from ..store import Store
 
-__all__ = ["ImportReport", "import_offences", "import_cohort", "study_people", "reoffending_study"]
+__all__ = ["ImportReport", "import_offences", "import_cohort", "study_people", "reoffending_study", "programme_rows"]
 
 
 @dataclass
@@ -88,3 +88,18 @@ def reoffending_study(store: Store, as_of: date, start: str | None = None, end: 
     if not people:
         raise InputError("no cohort stored for these months: import one with `tagwatch cohort import FILE`")
     return compare(people, as_of, replace)
+
+
+def programme_rows(store: Store, as_of_ms: int) -> dict[str, list[dict]]:
+    """The programme report's rows: one per tagged person of the cohort, with their start date, whether
+    their follow-up and waiting period have ended by ``as_of_ms``, and their measure (under ``subject_id``,
+    the person id, so a borough's report keeps those who are its subjects)."""
+    as_of = datetime.fromtimestamp(as_of_ms / 1000, UTC).date()
+    rows = []
+    for p in study_people(store):
+        if p.tagged:
+            ok = measurable(p, as_of)
+            out = measure(p) if ok else None
+            rows.append({"subject_id": p.person_id, "start_date": p.start.isoformat(), "measurable": ok,
+                         "reoffended": bool(out and out.reoffended), "frequency": out.frequency if out else 0})
+    return {"reoffending_tagged": rows} if rows else {}
