@@ -114,6 +114,7 @@ def test_report_reoffending_refuses_a_small_cohort_and_filters_months(study):
 def test_programme_report_has_a_reoffending_section(study):
     from datetime import UTC, datetime
 
+    from tagwatch.reports import programme_reoffending  # noqa: F401  (registers the section)
     from tagwatch.reports.programme import ProgrammeData, build_report
     from tagwatch.services.reoffending import programme_rows
     _, db = study
@@ -131,3 +132,16 @@ def test_programme_report_has_a_reoffending_section(study):
     # no cohort: the section has no series
     empty = ProgrammeData(as_of, {}, [], [], [], [])
     assert next(ss for s, ss in build_report(empty, months).sections if s.key == "reoffending") == []
+
+
+def test_evaluator_data_carries_reoffending_aggregates_only(study):
+    from datetime import UTC, datetime
+
+    from tagwatch.services.programme import evaluator_data
+    _, db = study
+    d = evaluator_data(open_store(db), now_ms=int(datetime(2026, 6, 1, tzinfo=UTC).timestamp() * 1000))
+    r = d["reoffending"]
+    assert r["n_tagged"] == 100 and {e["measure"] for e in r["effects"]} >= {"rate", "frequency"}
+    text = json.dumps(d)
+    assert "T00001" not in text and "C00001" not in text and "person_id" not in text  # never a person
+    assert "reoffending" not in evaluator_data(open_store(db))  # without a day to measure up to, no panel
