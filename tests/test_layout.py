@@ -92,7 +92,7 @@ def test_no_import_circle_inside_tagwatch():
     assert cycle is None, "import circle: " + " -> ".join(cycle)
 
 
-CORE = ["tagwatch.rules", "tagwatch.correlate", "tagwatch.alcohol", "tagwatch.areas"]
+CORE = ["tagwatch.rules", "tagwatch.correlate", "tagwatch.alcohol", "tagwatch.areas", "tagwatch.reoffending"]
 SHELLS = ["tagwatch.store", "tagwatch.services", "tagwatch.api", "tagwatch.cli"]
 LAYERS = [(core, SHELLS) for core in CORE] + [
     ("tagwatch.model", SHELLS), ("tagwatch.geo", SHELLS), ("tagwatch.schedule", SHELLS), ("tagwatch.codec", SHELLS),

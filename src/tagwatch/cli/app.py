@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import alcohol, areas, crimes, evidence, gateway, ingest, outcomes, pilot, reports, web
+from . import alcohol, areas, crimes, evidence, gateway, ingest, outcomes, pilot, reoffending, reports, web
 from .alerts import alerts_app
 from .orders import orders_app
 from .rules import rules_app
@@ -33,17 +33,20 @@ def root(db: Annotated[Optional[str], typer.Option(
 for name, group in (("subjects", subjects_app), ("devices", devices_app), ("orders", orders_app),
                     ("rules", rules_app), ("alerts", alerts_app), ("crimes", crimes.crimes_app),
                     ("matches", crimes.matches_app), ("areas", areas.areas_app), ("alcohol", alcohol.alcohol_app),
-                    ("report", reports.report_app), ("users", web.users_app), ("audit", web.audit_app)):
+                    ("report", reports.report_app), ("offences", reoffending.offences_app),
+                    ("cohort", reoffending.cohort_app), ("users", web.users_app), ("audit", web.audit_app)):
     app.add_typer(group, name=name)
 
 for name, command in (("ingest", ingest.ingest), ("evaluate", ingest.evaluate_cmd), ("rejects", ingest.rejects),
                       ("correlate", crimes.correlate_cmd), ("evidence", evidence.evidence_cmd),
-                      ("simulate", pilot.simulate), ("load", pilot.load), ("demo", pilot.demo),
+                      ("simulate", pilot.simulate), ("simulate-cohort", reoffending.simulate_cohort_cmd),
+                      ("load", pilot.load), ("demo", pilot.demo),
                       ("serve", web.serve), ("monitor", web.monitor), ("gateway", gateway.gateway)):
     app.command(name)(command)
 
 # Commands of a group that live with the use case they share a module with.
 reports.report_app.command("aamr")(alcohol.report_aamr)
+reports.report_app.command("reoffending")(reoffending.report_reoffending)
 crimes.matches_app.command("outcome")(outcomes.matches_outcome)
 crimes.matches_app.command("outcomes")(outcomes.matches_outcomes)
 

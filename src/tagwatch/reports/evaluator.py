@@ -28,11 +28,13 @@ def evaluator_view(programme: ProgrammeReport | None = None, index: IndexResult 
                    lsoa_names: dict[str, str] | None = None, series: Any = None,
                    effect: DidResult | None = None, *, index_months: Sequence[str] = (),
                    forecast: Forecast | None = None, forecast_note: str = "", pilot: Sequence[str] = (),
-                   pilot_start: str | None = None, baseline_year: int | None = None) -> dict[str, Any]:
+                   pilot_start: str | None = None, baseline_year: int | None = None,
+                   reoffending: Any = None) -> dict[str, Any]:
     """Everything the evaluator page shows; every argument is optional (a section is left out when absent).
 
     ``index_months``: the months the index sums (rates per 1,000 residents are per month);
-    ``baseline_year``: the year later years of neighbourhood crime are compared with (default the first).
+    ``baseline_year``: the year later years of neighbourhood crime are compared with (default the first);
+    ``reoffending``: a :class:`~tagwatch.reoffending.ReoffendingResult` (counts, balance, effects and curves only).
     """
     out: dict[str, Any] = {"role": "evaluator", "aggregates_only": True}
     if programme is not None:
@@ -43,6 +45,8 @@ def evaluator_view(programme: ProgrammeReport | None = None, index: IndexResult 
         out["neighbourhood_crime"] = _neighbourhood_crime(series, baseline_year, forecast, forecast_note)
     if effect is not None:
         out["pilot_effect"] = {**effect.to_dict(), "pilot": list(pilot), "start": pilot_start}
+    if reoffending is not None:
+        out["reoffending"] = reoffending.to_dict()
     return _plain(out)
 
 

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["svg_of", "line_plot", "band_plot", "bar_plot"]
+__all__ = ["svg_of", "line_plot", "band_plot", "bar_plot", "balance_plot", "step_plot"]
 
 plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
                      "svg.hashsalt": "tagwatch"})  # fixed salt: the same data gives the same SVG
@@ -83,3 +83,38 @@ def _months_axis(ax, x: Sequence[str]) -> None:
     ax.set_xticks(range(0, len(x), step))
     ax.set_xticklabels([x[i] for i in range(0, len(x), step)], rotation=45, ha="right")
     ax.set_xlim(-0.5, len(x) - 0.5)
+
+
+def balance_plot(names: Sequence[str], before: Sequence[float], after: Sequence[float], limits: Sequence[float],
+                 title: str = "Balance: standardised mean differences") -> str:
+    """A dot plot (Love plot): each covariate's SMD before and after matching, with the thresholds as lines."""
+    fig, ax = plt.subplots(figsize=(6.0, 0.35 * len(names) + 1.2))
+    pos = range(len(names))
+    ax.scatter(before, pos, marker="o", facecolors="none", edgecolors="#999", label="before matching")
+    ax.scatter(after, pos, marker="o", color="#1f4e9c", label="after matching")
+    for v in limits:
+        for sign in (-1, 1):
+            ax.axvline(sign * v, color="#bd0026" if v == max(limits) else "#d97706", linestyle="--", linewidth=0.8)
+    ax.axvline(0, color="#666", linewidth=0.8)
+    ax.set_yticks(list(pos))
+    ax.set_yticklabels(names)
+    ax.invert_yaxis()
+    ax.set_xlabel("standardised mean difference (tagged - comparison)")
+    ax.set_title(title, loc="left")
+    ax.legend(fontsize=7, frameon=False)
+    return svg_of(fig)
+
+
+def step_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str, xlabel: str,
+              ylabel: str, xmax: float) -> str:
+    """Step curves (e.g. Kaplan-Meier), each ``(t, s)`` starting at t = 0, held to ``xmax``."""
+    fig, ax = plt.subplots(figsize=(6.0, 2.8))
+    for name, (t, s) in curves.items():
+        ax.step([*t, xmax], [*s, s[-1]], where="post", label=name)
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.legend(fontsize=7, frameon=False)
+    return svg_of(fig)

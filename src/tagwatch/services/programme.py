@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from ..codec import InputError
 from ..reports import programme_aamr  # noqa: F401  (registers the sobriety tags' section)
+from ..reports import programme_reoffending  # noqa: F401  (registers the reoffending section)
 from ..reports.programme import LONDON, ProgrammeData, ProgrammeReport, build_report
 from .alcohol import programme_rows
+from .reoffending import programme_rows as reoffending_rows
 from ..store import Store
 from ..store import schema as s
 
@@ -59,7 +61,7 @@ def load_programme_data(store: Store, as_of_ms: int | None = None) -> ProgrammeD
                          {latest[k]["id"] for k in shared_keys},
                          [{"match_id": latest[k]["id"], "outcome": o["outcome"], "outcome_on": o["outcome_on"]}
                           for k, o in current.items()],
-                         programme_rows(store, as_of_ms))
+                         programme_rows(store, as_of_ms) | reoffending_rows(store, as_of_ms))
 
 
 def report_months(data: ProgrammeData, start: str | None, end: str | None) -> list[str]:
@@ -84,11 +86,13 @@ def programme_report(store: Store, start: str | None = None, end: str | None = N
 
 def evaluator_data(store: Store, start: str | None = None, end: str | None = None, borough: str | None = None,
                    pilot: list[str] | None = None, pilot_start: str | None = None,
-                   baseline_year: int | None = None) -> dict:
+                   baseline_year: int | None = None, now_ms: int | None = None) -> dict:
     """The evaluator page's data (aggregates only): the programme report and, when police.uk months are
     imported, the safety index, neighbourhood crime by borough (change against a baseline year and a
     forecast) and, with ``pilot`` boroughs and ``pilot_start`` (YYYY-MM), the pilot's effect. For the web
-    route; the figures are those of ``tagwatch report programme`` and ``tagwatch report areas``."""
+    route; the figures are those of ``tagwatch report programme`` and ``tagwatch report areas``. With ``now_ms``
+    and a cohort imported, also proven reoffending against a matched group (``tagwatch report reoffending``,
+    as of that day; aggregates: group sizes, balance, effects, curves)."""
     from ..areas.trends import forecast as forecast_series
     from ..reports.evaluator import evaluator_view
     from .areas import borough_series, community_safety_index, pilot_effect
@@ -100,8 +104,14 @@ def evaluator_data(store: Store, start: str | None = None, end: str | None = Non
     # No programme figures before there are orders and data (a fix or a reading) to count them up to.
     has_data = bool(store.orders()) and data_horizon_ms(store) is not None
     programme = programme_report(store, start, end, borough) if has_data else None
+    reoffending = None
+    if now_ms is not None and store.cohort_people():
+        from datetime import UTC, datetime
+
+        from .reoffending import reoffending_study
+        reoffending = reoffending_study(store, datetime.fromtimestamp(now_ms / 1000, UTC).date(), start, end)
     if not store.area_months_stored():
-        return evaluator_view(programme)
+        return evaluator_view(programme, reoffending=reoffending)
     ai = community_safety_index(store)
     series = borough_series(store)
     effect = pilot_effect(series, pilot, pilot_start) if pilot else None
@@ -111,4 +121,5 @@ def evaluator_data(store: Store, start: str | None = None, end: str | None = Non
     except ValueError as e:
         note = f"No forecast: {e}."
     return evaluator_view(programme, ai.result, ai.names, series, effect, index_months=ai.months, forecast=fc,
-                          forecast_note=note, pilot=pilot or [], pilot_start=pilot_start, baseline_year=baseline_year)
+                          forecast_note=note, pilot=pilot or [], pilot_start=pilot_start, baseline_year=baseline_year,
+                          reoffending=reoffending)

@@ -27,6 +27,7 @@ from .errors import StoreError
 from .matches import MatchRecords
 from .audit import AuditRecords
 from .outcomes import OutcomeRecords
+from .reoffending import ReoffendingRecords
 from .tracks import TrackRecords
 from .users import UserRecords
 
@@ -56,7 +57,7 @@ def open_store(url: str, durable: bool = False) -> Store:
 
 
 class Store(AlertRecords, AlcoholRecords, AreaRecords, CrimeRecords, MatchRecords, OutcomeRecords, UserRecords,
-            AuditRecords, TrackRecords, DeviceKeyRecords):
+            AuditRecords, TrackRecords, DeviceKeyRecords, ReoffendingRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
 

@@ -355,3 +355,32 @@ device_keys = Table(
     Column("issued_ms", BigInteger, nullable=False),
     Column("generation", Integer, nullable=False, default=1),  # 1 at issue, +1 per rotation
 )
+
+# Reoffending studies (docs/analytics.md, Proven reoffending). Proven offences per person (tagged
+# subjects and the comparison pool alike, by the person id of the file); the same offence again is
+# skipped. Dates are calendar dates, YYYY-MM-DD.
+proven_offences = Table(
+    "proven_offences", metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("offence_date", String(10), primary_key=True),
+    Column("disposal_date", String(10), primary_key=True),
+    Column("offence_type", String(64), primary_key=True),
+    Column("disposal", String(16), nullable=False),  # conviction | caution
+    Column("source", Text, nullable=False),
+)
+
+# The people of a study: the tagged (group gps or alcohol) and the comparison pool (group
+# comparison), with their start date (release or sentence) and covariates. A later file's row
+# for the same person replaces theirs.
+cohort_people = Table(
+    "cohort_people", metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("grp", String(16), nullable=False),  # comparison | gps | alcohol
+    Column("start_date", String(10), nullable=False),
+    Column("age", Float, nullable=False),
+    Column("male", Float, nullable=False),
+    Column("index_offence", Text, nullable=False, default=""),
+    Column("prior_offences", Integer, nullable=False),
+    Column("ogrs", Float),  # a risk score such as OGRS, where available
+    Column("source", Text, nullable=False),
+)

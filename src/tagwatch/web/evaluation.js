@@ -166,6 +166,33 @@
       { title: "Mean neighbourhood crime per 1,000 residents a month", unit: "per 1,000", vline: e.start, width: 760, height: 280 }))];
   }
 
+  function reoffendingView(r) {
+    const pct = (v) => (v === null ? "" : `${(100 * v).toFixed(1)}%`);
+    const pp = (v) => (v === null ? "" : `${v >= 0 ? "+" : ""}${(100 * v).toFixed(1)} pp`);
+    const num = (v) => (v === null ? "" : `${v >= 0 ? "+" : ""}${v.toFixed(2)}`);
+    const label = { rate: "Proven reoffending rate", frequency: "Reoffences per person", days_to_first: "Days to first reoffence (reoffenders)" };
+    const out = [h("h2", {}, "Proven reoffending against a matched comparison group"),
+      h("p", { id: "reoffending-summary" }, `${r.n_tagged} tagged and ${r.n_pool} comparison people with a full follow-up; `
+        + `${r.n_matched} tagged matched (${r.n_unmatched} unmatched) ${r.replace ? "with" : "without"} replacement. `
+        + "Definition: docs/analytics.md (Proven reoffending); the same figures as ", h("code", {}, "tagwatch report reoffending"), ".")];
+    if (r.refused) out.push(h("p", { class: "error", id: "reoffending-refused" }, `No effect reported: ${r.refused}.`));
+    if (r.effects.length) {
+      out.push(h("table", { id: "reoffending-effects" }, h("tr", {}, ["measure", "tagged", "comparison", "difference", "95% CI", "p", "naive difference"].map((c) => h("th", {}, c))),
+        r.effects.map((e) => {
+          const share = e.measure === "rate";
+          const v = share ? pct : (x) => (x === null ? "" : x.toFixed(2)), d = share ? pp : num;
+          return h("tr", {}, [label[e.measure], v(e.tagged), v(e.comparison), d(e.difference), `${d(e.ci_low)} to ${d(e.ci_high)}`,
+            e.p_value.toFixed(3), d(e.naive_difference)].map((c) => h("td", {}, c)));
+        })));
+    }
+    if (r.e_value !== null) out.push(h("p", { class: "muted" }, `E-value ${r.e_value.toFixed(2)} (interval ${r.e_value_ci.toFixed(2)}).`));
+    if (r.balance.length) {
+      out.push(h("table", { id: "reoffending-balance" }, h("tr", {}, ["covariate", "SMD before", "SMD after"].map((c) => h("th", {}, c))),
+        r.balance.map((b) => h("tr", {}, [b.covariate, b.smd_before.toFixed(3), b.smd_after.toFixed(3)].map((c) => h("td", {}, c))))));
+    }
+    return out;
+  }
+
   function filters(main, boroughs) {
     const from = h("input", { type: "month", id: "eval-from", value: state.from });
     const to = h("input", { type: "month", id: "eval-to", value: state.to });
@@ -211,6 +238,7 @@
       parts.push(h("h2", {}, "Area crime"), h("p", { class: "muted", id: "no-areas" },
         "No police.uk months imported: tagwatch areas import FILE... adds them (docs/analytics.md)."));
     }
+    if (d.reoffending) parts.push(...reoffendingView(d.reoffending));
     main.replaceChildren(...parts);
     if (areas) await areas.draw();
   };
