@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from .fixes import Reject, blank, csv_records
+from .lines import text_lines
 
 __all__ = ["OFFENCE_REQUIRED", "COHORT_REQUIRED", "COHORT_OPTIONAL", "GROUPS", "read_offences", "read_cohort"]
 
@@ -83,16 +84,16 @@ def cohort_row(rec: dict) -> dict:
 
 def _read(path: Path, required, optional, check: Callable[[dict], dict]) -> tuple[list[dict], list[Reject]]:
     rows, bad = [], []
-    with open(path, encoding="utf-8", newline="") as f:
-        records: Iterator = csv_records(path, f, required, optional)
-        for line_no, raw, rec, err in records:
-            if err is None:
-                try:
-                    rows.append(check(rec))
-                    continue
-                except _Bad as e:
-                    err = str(e)
-            bad.append(Reject(line_no, raw[:2000], err))
+    # Line by line, as fix files: an undecodable byte or an unclosed quote rejects only its line.
+    records: Iterator = csv_records(path, text_lines(path, csv_quotes=True), required, optional)
+    for line_no, raw, rec, err in records:
+        if err is None:
+            try:
+                rows.append(check(rec))
+                continue
+            except _Bad as e:
+                err = str(e)
+        bad.append(Reject(line_no, raw[:2000], err))
     return rows, bad
 
 
