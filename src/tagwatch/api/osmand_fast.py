@@ -12,11 +12,10 @@ request from a browser (403), through :mod:`.device_auth`.
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import parse_qsl
 
-from ..ingest.osmand import record_from_json, record_from_params
+from ..ingest.osmand import report_from
 from ..live.writer import Overloaded
 from ..model import iso
 from .device_auth import REFUSED_BROWSER, REFUSED_KEY, device_authorised, from_a_browser
@@ -61,7 +60,7 @@ async def osmand_asgi(app, scope, receive, send, fallback) -> None:
         return await _text(send, 403, REFUSED_BROWSER)
     now = app.state.clock()
     params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-    doc = None  # a JSON body, which may carry the key
+    json_body = None
     if method == "POST":
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > MAX_BODY:  # refused before reading anything
@@ -70,17 +69,10 @@ async def osmand_asgi(app, scope, receive, send, fallback) -> None:
         if body is None:
             return await _text(send, 413, "a report is at most 4 KiB")
         if ctype.startswith("application/json"):
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                doc = None
-            record = record_from_json(doc, iso(now)) if isinstance(doc, dict) else {"device_id": "", "ts": iso(now)}
+            json_body = body
         else:
             params.update(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-            record = record_from_params(params, iso(now))
-    else:
-        record = record_from_params(params, iso(now))
-    key = params.get("key") or (doc.get("key") if isinstance(doc, dict) else None)
+    record, key = report_from(params, iso(now), json_body)
     if not device_authorised(app.state.device_keys, record, key, (scope.get("client") or ("?",))[0]):
         return await _text(send, 401, REFUSED_KEY)
     try:

@@ -7,13 +7,12 @@ without the right one it gets 401, is counted per device and address, and is not
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse
 
-from ..ingest.osmand import record_from_json, record_from_params
+from ..ingest.osmand import report_from
 from ..live.engine import LiveEngine
 from ..live.writer import Overloaded
 from ..model import iso
@@ -69,22 +68,14 @@ async def _osmand(request: Request, record: dict, key: object) -> PlainTextRespo
 @router.get("/osmand", response_class=PlainTextResponse)
 async def osmand_get(request: Request, now: NowDep):
     """OsmAnd / Traccar Client report as query parameters (id, key, lat, lon, timestamp, accuracy, batt)."""
-    params = request.query_params
-    return await _osmand(request, record_from_params(params, iso(now)), params.get("key"))
+    return await _osmand(request, *report_from(request.query_params, iso(now)))
 
 
 @router.post("/osmand", response_class=PlainTextResponse)
 async def osmand_post(request: Request, now: NowDep):
     """OsmAnd report as query or form parameters, or Traccar Client 9's JSON body."""
+    params = dict(request.query_params)
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        record = record_from_json(body, iso(now)) if isinstance(body, dict) else {"device_id": "", "ts": iso(now)}
-        key = request.query_params.get("key") or (body.get("key") if isinstance(body, dict) else None)
-    else:
-        params = dict(request.query_params)
-        params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
-        record, key = record_from_params(params, iso(now)), params.get("key")
-    return await _osmand(request, record, key)
+        return await _osmand(request, *report_from(params, iso(now), await request.body()))
+    params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+    return await _osmand(request, *report_from(params, iso(now)))

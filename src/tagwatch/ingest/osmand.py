@@ -15,6 +15,7 @@ an OsmAnd report is accepted or rejected for the same reasons as a line of a CSV
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from ..codec import InputError
 from .fixes import MAX_NUMBER_TEXT, number
 
-__all__ = ["record_from_params", "record_from_json"]
+__all__ = ["record_from_params", "record_from_json", "report_from"]
 
 _SECONDS_LIMIT = 100_000_000_000  # below: epoch seconds; above: epoch milliseconds
 _MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last instant ISO 8601 can write
@@ -84,3 +85,18 @@ def record_from_json(body: Mapping[str, Any], received_iso: str) -> dict[str, An
             "ts": _timestamp(loc.get("timestamp")) or received_iso,
             "lat": coords.get("latitude"), "lon": coords.get("longitude"), "accuracy_m": coords.get("accuracy"),
             "battery_pct": _battery_pct(_object(loc.get("battery")).get("level"))}
+
+
+def report_from(params: Mapping[str, str], received_iso: str,
+                json_body: bytes | str | None = None) -> tuple[dict[str, Any], str | None]:
+    """(record, device key) of one report: from its parameters (query and form), or from its JSON
+    body when it has one (the key may then also be in the body)."""
+    if json_body is None:
+        return record_from_params(params, received_iso), params.get("key")
+    try:
+        doc = json.loads(json_body)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        return {"device_id": "", "ts": received_iso}, params.get("key")
+    return record_from_json(doc, received_iso), params.get("key") or doc.get("key")

@@ -100,6 +100,7 @@ class LiveEngine:
         self._rules: RuleSettings | None = None
         self._thread: threading.Thread | None = None
         self._running = False
+        self.monitor = True  # the clock rules run in this engine's cycles (start(monitor=False): not)
         self._last_sweep_ms = clock()  # the first sweep after sweep_s; deadlines cover what is due now
         self._alerts_seen_ms = 0
         self._published: dict[int, int] = {}  # alert id -> updated_ms of what this engine published
@@ -154,13 +155,7 @@ class LiveEngine:
 
     def ingest_now(self, records: list, source: str) -> IngestReport:
         """Commit ``records`` in the caller's thread (same path as the writer's; for tests and tools)."""
-        from concurrent.futures import Future
-
-        from .writer import _Request
-        req = _Request(records, source, Future())
-        self.writer._pending += max(1, len(records))
-        self.writer.commit([req])
-        return req.future.result()
+        return self.writer.commit_now(records, source)
 
     def _known(self, device_id: str) -> bool:
         if device_id in self._devices:
@@ -290,7 +285,7 @@ class LiveEngine:
                 except Exception:
                     log.exception("could not check the store for outside changes")
             try:
-                self.cycle(clock_rules=getattr(self, "monitor", True))
+                self.cycle(clock_rules=self.monitor)
             except Exception:
                 log.exception("evaluation cycle failed")
             self._wake.wait(timeout=max(0.0, min(next_tick - time.monotonic(), self.settings.tick_s)))

@@ -78,6 +78,14 @@ class GroupCommitWriter:
         self._queue.put(_Request(records, source, fut))
         return fut
 
+    def commit_now(self, records: list, source: str) -> IngestReport:
+        """Validate, store and acknowledge ``records`` in the caller's thread, as one group."""
+        req = _Request(records, source, Future())
+        with self._lock:
+            self._pending += max(1, len(records))
+        self.commit([req])
+        return req.future.result()
+
     @property
     def pending(self) -> int:
         return self._pending
